@@ -1,0 +1,149 @@
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace regsuite::common {
+
+class Config;
+class ConfigSchema;
+
+/// Where and how to reach PostgreSQL.
+struct PgOptions {
+  std::string host = "127.0.0.1";
+  int port = 5432;
+  std::string dbname = "regsuite";
+  std::string user = "regsuite";
+  std::string password;
+  std::string application_name = "regsuite";
+  // The service's own schema first; every query of a service is unqualified.
+  std::string search_path = "public";
+  int pool_size = 8;
+  absl::Duration connect_timeout = absl::Seconds(3);
+  absl::Duration statement_timeout = absl::Seconds(5);
+  absl::Duration acquire_timeout = absl::Seconds(2);
+
+  /// libpq key=value string with values quoted; the password is included.
+  std::string ConnectionString() const;
+};
+
+/// Adds the `postgres.*` keys to a schema; ReadPgOptions reads them back.
+void AddPgConfigKeys(ConfigSchema& schema);
+PgOptions ReadPgOptions(const Config& config, absl::string_view service_schema,
+                        absl::string_view application_name);
+
+/// Maps a libpqxx/std exception (inside a catch block) to a status: broken connection →
+/// UNAVAILABLE, unique violation → ALREADY_EXISTS, serialization failure/deadlock → ABORTED,
+/// statement timeout → DEADLINE_EXCEEDED, anything else → INTERNAL.
+absl::Status StatusFromCurrentException(absl::string_view what);
+
+/// Bounded pool of PostgreSQL connections with named prepared statements that are prepared
+/// again on every new connection, so a server restart costs one failed call at most.
+class PgPool {
+ public:
+  struct Stats {
+    int size = 0;      // open connections
+    int in_use = 0;    // leased out
+    int waiting = 0;   // callers waiting for a connection
+    int64_t reconnects = 0;
+  };
+
+  /// A leased connection; returned to the pool (or dropped if it broke) when destroyed.
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    pqxx::connection& conn() { return *conn_; }
+    void MarkBroken() { broken_ = true; }
+
+   private:
+    friend class PgPool;
+    Lease(PgPool* pool, std::unique_ptr<pqxx::connection> conn);
+    PgPool* pool_;
+    std::unique_ptr<pqxx::connection> conn_;
+    bool broken_ = false;
+  };
+
+  explicit PgPool(PgOptions options);
+  ~PgPool();
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  /// Registers a named statement (a query constant kept beside the code that runs it).
+  void Prepare(std::string name, std::string sql);
+
+  /// Waits up to acquire_timeout; UNAVAILABLE when the pool is exhausted or the server down.
+  absl::StatusOr<Lease> Acquire();
+
+  /// Runs `fn(pqxx::work&)` in one transaction and commits. `fn` returns absl::Status or
+  /// absl::StatusOr<T>; a non-OK result rolls back. A connection that broke before commit
+  /// is replaced and `fn` runs once more, so `fn` must only change state through the txn.
+  template <typename Fn>
+  auto Transact(Fn&& fn) -> std::invoke_result_t<Fn, pqxx::work&>;
+
+  /// `SELECT 1` on a dedicated probe connection (reconnecting as needed); used by health.
+  absl::Status Ping();
+
+  Stats stats() const;
+  const PgOptions& options() const { return options_; }
+
+ private:
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
+  void Return(std::unique_ptr<pqxx::connection> conn, bool broken);
+
+  const PgOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::vector<std::pair<std::string, std::string>> statements_;
+  int size_ = 0;
+  int in_use_ = 0;
+  int waiting_ = 0;
+  int64_t reconnects_ = 0;
+
+  std::mutex probe_mu_;
+  std::unique_ptr<pqxx::connection> probe_;
+};
+
+template <typename Fn>
+auto PgPool::Transact(Fn&& fn) -> std::invoke_result_t<Fn, pqxx::work&> {
+  using Result = std::invoke_result_t<Fn, pqxx::work&>;
+  absl::Status last = absl::UnavailableError("postgres: no attempt made");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto lease = Acquire();
+    if (!lease.ok()) return Result(lease.status());
+    bool committing = false;
+    try {
+      pqxx::work txn(lease->conn());
+      Result result = fn(txn);
+      if (!result.ok()) return result;  // txn destructor rolls back
+      committing = true;
+      txn.commit();
+      return result;
+    } catch (const pqxx::broken_connection&) {
+      lease->MarkBroken();
+      last = StatusFromCurrentException("postgres");
+      // Retrying after a lost COMMIT could apply the change twice; only retry before it.
+      if (committing) return Result(last);
+    } catch (...) {
+      return Result(StatusFromCurrentException("postgres"));
+    }
+  }
+  return Result(last);
+}
+
+}  // namespace regsuite::common
