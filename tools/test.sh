@@ -42,11 +42,30 @@ phase_end() {
   phase_name=""
 }
 
+# Runs a long command (build, ctest) as a job in its own process group and waits for it, so
+# that a signal to this script reaches the cleanup at once and the cleanup ends the whole job.
+child_pid=""
+run_child() {
+  local rc=0
+  set -m
+  "$@" &
+  child_pid=$!
+  set +m
+  wait "$child_pid" || rc=$?
+  child_pid=""
+  return "$rc"
+}
+
 owns_instance=0
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local rc=$? entry
   trap - EXIT INT TERM
+  if [[ -n $child_pid ]]; then
+    log "stopping process group $child_pid"
+    kill -TERM -- "-$child_pid" 2>/dev/null || true
+    wait_for 10 _pid_gone "$child_pid" || kill -KILL -- "-$child_pid" 2>/dev/null || true
+  fi
   if ((owns_instance)); then
     phase cleanup
     redis_stop "$redis_dir" || log "could not stop Redis in $redis_dir"
@@ -66,7 +85,7 @@ phase deps
 "$REGSUITE_ROOT/tools/install-deps.sh"
 
 phase build
-build_all "$build_dir"
+run_child build_all "$build_dir"
 
 phase servers
 # One run at a time per machine: the test ports are fixed. The lock is held by this shell
@@ -108,6 +127,6 @@ export REGSUITE_TEST_PYTHON=/usr/bin/python3
 
 phase ctest
 ctest_rc=0
-ctest --test-dir "$build_dir" --output-on-failure -j2 "$@" {lock_fd}<&- || ctest_rc=$?
+run_child ctest --test-dir "$build_dir" --output-on-failure -j2 "$@" {lock_fd}<&- || ctest_rc=$?
 phase_end
 exit "$ctest_rc"

@@ -188,9 +188,10 @@ _pg_initdb() {
   sockdir=$(_pg_sockdir "$dir")
   if [[ ! -f $data/PG_VERSION ]]; then
     rm -rf -- "$data" # an interrupted initdb leaves a folder initdb refuses to reuse
+    # --no-sync: the new files reach the disk with the first checkpoint; the server keeps fsync
     log "initdb $data"
     if ! _as_pg "$PG_BINDIR/initdb" -D "$data" -U postgres --auth-local=peer \
-      --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 --no-instructions \
+      --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 --no-instructions --no-sync \
       >"$home/log/initdb.log" 2>&1; then
       show_log_tail "$home/log/initdb.log"
       return 1
@@ -302,15 +303,16 @@ pg_start() {
   log "PostgreSQL up on 127.0.0.1:$port (pid $(pg_pid "$dir"), data $(_pg_home "$dir")/data)"
 }
 
-# pg_stop DIR: fast shutdown (aborts open transactions, then a clean checkpoint). Idempotent.
+# pg_stop DIR [MODE]: shutdown, by default fast (aborts open transactions, then a clean
+# checkpoint); `immediate` skips the checkpoint (crash recovery on the next start). Idempotent.
 pg_stop() {
-  local dir home
+  local dir home mode=${2:-fast}
   dir=$(_abs "$1")
   pg_pid "$dir" >/dev/null || return 0
   home=$(_pg_home "$dir")
-  if ! _as_pg "$PG_BINDIR/pg_ctl" stop -D "$home/data" -m fast -w -t 60 -s &&
+  if ! _as_pg "$PG_BINDIR/pg_ctl" stop -D "$home/data" -m "$mode" -w -t 60 -s &&
     pg_pid "$dir" >/dev/null; then
-    log "fast shutdown of $home/data failed: immediate shutdown"
+    log "$mode shutdown of $home/data failed: immediate shutdown"
     _as_pg "$PG_BINDIR/pg_ctl" stop -D "$home/data" -m immediate -w -t 30 -s || return 1
   fi
   log "PostgreSQL in $dir stopped"
@@ -321,7 +323,7 @@ pg_destroy() {
   local dir
   dir=$(_abs "$1")
   if [[ -d $dir ]]; then
-    pg_stop "$dir" || return 1
+    pg_stop "$dir" immediate || return 1 # no checkpoint: the files go anyway
     rm -rf -- "$(_pg_sockdir "$dir")"
   fi
   rm -rf -- "$(_pg_relocated_home "$dir")" "$dir"
@@ -471,6 +473,7 @@ svc_stop() {
       for name in "${!pids[@]}"; do
         log "$name (pid ${pids[$name]}) ignored SIGTERM for ${SVC_STOP_TIMEOUT:-15} s: SIGKILL"
         kill -KILL "${pids[$name]}" 2>/dev/null || true
+        wait_for 5 _pid_gone "${pids[$name]}" || log "$name (pid ${pids[$name]}) survived SIGKILL"
       done
       break
     fi

@@ -1,7 +1,10 @@
 #include "regsuite/common/calendar.h"
 
 #include <algorithm>
+#include <bitset>
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -21,9 +24,8 @@ constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr absl::string_view kLineFormat =
     "expected 'YYYY-MM-DD<TAB>holiday|workday<TAB>name' or 'year<TAB>YYYY'";
 
-// Debian's Abseil has its own string_view type; the regsuite API uses std::string_view.
+// Debian's Abseil has its own string_view type; EmbeddedFile holds std::string_view.
 absl::string_view ToAbsl(std::string_view text) { return {text.data(), text.size()}; }
-std::string_view ToStd(absl::string_view text) { return {text.data(), text.size()}; }
 
 bool IsWeekend(absl::CivilDay day) {
   const absl::Weekday weekday = absl::GetWeekday(day);
@@ -50,7 +52,7 @@ absl::string_view WeekdayName(absl::CivilDay day) {
   return "?";
 }
 
-absl::Status NoDataError(int year) {
+absl::Status NoDataError(int64_t year) {
   return absl::FailedPreconditionError(
       absl::StrCat("calendar: no holiday data loaded for year ", year));
 }
@@ -58,18 +60,17 @@ absl::Status NoDataError(int year) {
 absl::Status ValidateSuspensions(absl::Span<const DayInterval> suspensions) {
   for (const DayInterval& interval : suspensions) {
     if (interval.first > interval.last) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "calendar: suspension interval starts on ", FormatDate(interval.first),
-          ", after its end ", FormatDate(interval.last)));
+      return absl::InvalidArgumentError(absl::StrCat("calendar: suspension interval starts on ",
+                                                     FormatDate(interval.first), ", after its end ",
+                                                     FormatDate(interval.last)));
     }
   }
   return absl::OkStatus();
 }
 
 bool IsSuspended(absl::CivilDay day, absl::Span<const DayInterval> suspensions) {
-  return std::any_of(suspensions.begin(), suspensions.end(), [day](const DayInterval& i) {
-    return i.first <= day && day <= i.last;
-  });
+  return std::any_of(suspensions.begin(), suspensions.end(),
+                     [day](const DayInterval& i) { return i.first <= day && day <= i.last; });
 }
 
 std::string LineLabel(absl::string_view source, int line_number) {
@@ -83,17 +84,30 @@ absl::Status LineError(absl::string_view label, absl::string_view rule) {
 
 }  // namespace
 
-std::string_view DayKindName(DayKind kind) {
+absl::string_view DayKindName(DayKind kind) {
   return kind == DayKind::kHoliday ? "holiday" : "workday";
 }
 
-absl::StatusOr<DayKind> ParseDayKind(std::string_view text) {
+absl::StatusOr<DayKind> ParseDayKind(absl::string_view text) {
   if (text == "holiday") return DayKind::kHoliday;
   if (text == "workday") return DayKind::kWorkday;
   return absl::InvalidArgumentError(absl::StrCat(
-      "calendar: kind must be 'holiday' or 'workday', got '", absl::CHexEscape(ToAbsl(text)),
-      "'"));
+      "calendar: kind must be 'holiday' or 'workday', got '", absl::CHexEscape(text), "'"));
 }
+
+struct WorkingDayCalendar::YearData {
+  std::bitset<366> working;  // indexed by day of the year - 1
+  int working_days = 0;
+};
+
+struct WorkingDayCalendar::Data {
+  struct Entry {
+    DayKind kind;
+    std::string name;
+  };
+  absl::btree_map<absl::CivilDay, Entry> overrides;
+  absl::btree_map<int, YearData> years;  // declared years only
+};
 
 // ---------------------------------------------------------------------------------------
 // Builder
@@ -102,25 +116,24 @@ absl::Status WorkingDayCalendar::Builder::Apply(State& state, const DayOverride&
                                                 std::string source) {
   const absl::CivilDay day = day_override.day;
   if (day.year() < kMinYear || day.year() > kMaxYear) {
-    return absl::InvalidArgumentError(absl::StrCat("calendar: ", source, ": year ", day.year(),
-                                                   " is outside 1-9999"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("calendar: ", source, ": year ", day.year(), " is outside 1-9999"));
   }
   if (day_override.kind == DayKind::kWorkday && !IsWeekend(day)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "calendar: ", source, ": ", FormatDate(day), " is a ", WeekdayName(day),
-        "; a make-up workday must be a Saturday or Sunday"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("calendar: ", source, ": ", FormatDate(day), " is a ", WeekdayName(day),
+                     "; a make-up workday must be a Saturday or Sunday"));
   }
   auto it = state.overrides.find(day);
   if (it == state.overrides.end()) {
-    state.overrides.emplace(day,
-                            Entry{day_override.kind, day_override.name, std::move(source)});
+    state.overrides.emplace(day, Entry{day_override.kind, day_override.name, std::move(source)});
     return absl::OkStatus();
   }
   if (it->second.kind != day_override.kind) {
     return absl::InvalidArgumentError(absl::StrCat(
         "calendar: ", source, ": conflicting definitions of ", FormatDate(day), ": ",
-        ToAbsl(DayKindName(day_override.kind)), " (", day_override.name, ") here, ",
-        ToAbsl(DayKindName(it->second.kind)), " (", it->second.name, ") in ", it->second.source));
+        DayKindName(day_override.kind), " (", day_override.name, ") here, ",
+        DayKindName(it->second.kind), " (", it->second.name, ") in ", it->second.source));
   }
   // The same kind again (e.g. a database copy of a built-in file) is not a conflict.
   return absl::OkStatus();
@@ -128,22 +141,20 @@ absl::Status WorkingDayCalendar::Builder::Apply(State& state, const DayOverride&
 
 absl::Status WorkingDayCalendar::Builder::AddYear(int year) {
   if (year < kMinYear || year > kMaxYear) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("calendar: year ", year, " is outside 1-9999"));
+    return absl::InvalidArgumentError(absl::StrCat("calendar: year ", year, " is outside 1-9999"));
   }
   state_.years.insert(year);
   return absl::OkStatus();
 }
 
 absl::Status WorkingDayCalendar::Builder::AddOverride(const DayOverride& day_override,
-                                                      std::string_view source) {
+                                                      absl::string_view source) {
   return Apply(state_, day_override, std::string(source));
 }
 
-absl::Status WorkingDayCalendar::Builder::AddText(std::string_view input,
-                                                  std::string_view source) {
+absl::Status WorkingDayCalendar::Builder::AddText(absl::string_view text,
+                                                  absl::string_view source) {
   State next = state_;
-  absl::string_view text = ToAbsl(input);
   if (absl::StartsWith(text, kUtf8Bom)) text.remove_prefix(kUtf8Bom.size());
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
@@ -151,7 +162,7 @@ absl::Status WorkingDayCalendar::Builder::AddText(std::string_view input,
     if (absl::EndsWith(line, "\r")) line.remove_suffix(1);
     const absl::string_view content = absl::StripAsciiWhitespace(line);
     if (content.empty() || content.front() == '#') continue;
-    const std::string label = LineLabel(ToAbsl(source), line_number);
+    const std::string label = LineLabel(source, line_number);
     std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
     for (absl::string_view& field : fields) field = absl::StripAsciiWhitespace(field);
 
@@ -161,8 +172,8 @@ absl::Status WorkingDayCalendar::Builder::AddText(std::string_view input,
       if (digits.size() != 4 || !std::all_of(digits.begin(), digits.end(), [](char c) {
             return absl::ascii_isdigit(static_cast<unsigned char>(c));
           })) {
-        return LineError(label, absl::StrCat("year must be 4 digits, got '",
-                                             absl::CHexEscape(digits), "'"));
+        return LineError(
+            label, absl::StrCat("year must be 4 digits, got '", absl::CHexEscape(digits), "'"));
       }
       int year = 0;
       for (char c : digits) year = year * 10 + (c - '0');
@@ -172,19 +183,18 @@ absl::Status WorkingDayCalendar::Builder::AddText(std::string_view input,
     }
 
     if (fields.size() != 3) {
-      return LineError(label, absl::StrCat(kLineFormat, ", got ", fields.size(),
-                                           " tab-separated field(s)"));
+      return LineError(
+          label, absl::StrCat(kLineFormat, ", got ", fields.size(), " tab-separated field(s)"));
     }
-    absl::StatusOr<absl::CivilDay> day = ParseDate(ToStd(fields[0]));
+    absl::StatusOr<absl::CivilDay> day = ParseDate(fields[0]);
     if (!day.ok()) return LineError(label, day.status().message());
-    absl::StatusOr<DayKind> kind = ParseDayKind(ToStd(fields[1]));
+    absl::StatusOr<DayKind> kind = ParseDayKind(fields[1]);
     if (!kind.ok()) {
       return LineError(label, absl::StrCat("kind must be 'holiday' or 'workday', got '",
                                            absl::CHexEscape(fields[1]), "'"));
     }
     if (fields[2].empty()) return LineError(label, "name must not be empty");
-    absl::Status applied =
-        Apply(next, DayOverride{*day, *kind, std::string(fields[2])}, label);
+    absl::Status applied = Apply(next, DayOverride{*day, *kind, std::string(fields[2])}, label);
     if (!applied.ok()) return applied;
   }
   state_ = std::move(next);
@@ -192,16 +202,14 @@ absl::Status WorkingDayCalendar::Builder::AddText(std::string_view input,
 }
 
 absl::Status WorkingDayCalendar::Builder::AddCalendar(const WorkingDayCalendar& calendar,
-                                                      std::string_view source) {
+                                                      absl::string_view source) {
   State next = state_;
   for (const auto& [day, entry] : calendar.data_->overrides) {
     absl::Status applied = Apply(next, DayOverride{day, entry.kind, entry.name},
-                                 absl::StrCat(ToAbsl(source), " ", FormatDate(day)));
+                                 absl::StrCat(source, " ", FormatDate(day)));
     if (!applied.ok()) return applied;
   }
-  for (const auto& [year, count] : calendar.data_->working_days_by_year) {
-    next.years.insert(year);
-  }
+  for (const auto& [year, year_data] : calendar.data_->years) next.years.insert(year);
   state_ = std::move(next);
   return absl::OkStatus();
 }
@@ -214,18 +222,19 @@ absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::Builder::Build() const {
           "calendar: ", entry.source, ": ", FormatDate(day), " lies in year ", day.year(),
           ", which is not declared complete (add a 'year<TAB>", day.year(), "' line)"));
     }
-    data->overrides.emplace(day, WorkingDayCalendar::Entry{entry.kind, entry.name});
+    data->overrides.emplace(day, Data::Entry{entry.kind, entry.name});
   }
   for (int year : state_.years) {
-    int working_days = 0;
+    YearData year_data;
     const absl::CivilDay end(year + 1, 1, 1);
     for (absl::CivilDay day(year, 1, 1); day < end; ++day) {
       auto it = data->overrides.find(day);
       const bool working =
           it == data->overrides.end() ? !IsWeekend(day) : it->second.kind == DayKind::kWorkday;
-      if (working) ++working_days;
+      year_data.working[absl::GetYearDay(day) - 1] = working;
+      if (working) ++year_data.working_days;
     }
-    data->working_days_by_year.emplace(year, working_days);
+    data->years.emplace(year, year_data);
   }
   return WorkingDayCalendar(std::move(data));
 }
@@ -235,10 +244,9 @@ absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::Builder::Build() const {
 
 WorkingDayCalendar::WorkingDayCalendar() : data_(std::make_shared<const Data>()) {}
 
-WorkingDayCalendar::WorkingDayCalendar(std::shared_ptr<const Data> data)
-    : data_(std::move(data)) {}
+WorkingDayCalendar::WorkingDayCalendar(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
 
-absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::Parse(std::string_view text) {
+absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::Parse(absl::string_view text) {
   Builder builder;
   absl::Status added = builder.AddText(text);
   if (!added.ok()) return added;
@@ -246,7 +254,7 @@ absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::Parse(std::string_view te
 }
 
 absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::FromOverrides(
-    std::vector<int> years, std::vector<DayOverride> overrides) {
+    const std::vector<int>& years, const std::vector<DayOverride>& overrides) {
   Builder builder;
   for (int year : years) {
     absl::Status added = builder.AddYear(year);
@@ -263,18 +271,21 @@ absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::FromOverrides(
 absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::Builtin() {
   Builder builder;
   for (const EmbeddedFile& file : BuiltinCalendarFiles()) {
-    absl::Status added = builder.AddText(file.content, file.name);
+    absl::Status added = builder.AddText(ToAbsl(file.content), ToAbsl(file.name));
     if (!added.ok()) return added;
   }
   return builder.Build();
 }
 
+const WorkingDayCalendar::YearData* WorkingDayCalendar::FindYear(int64_t year) const {
+  auto it = data_->years.find(static_cast<int>(year));
+  return it == data_->years.end() || it->first != year ? nullptr : &it->second;
+}
+
 absl::StatusOr<bool> WorkingDayCalendar::IsWorkingDay(absl::CivilDay day) const {
-  const int year = static_cast<int>(day.year());
-  if (!data_->working_days_by_year.contains(year)) return NoDataError(year);
-  auto it = data_->overrides.find(day);
-  if (it != data_->overrides.end()) return it->second.kind == DayKind::kWorkday;
-  return !IsWeekend(day);
+  const YearData* year_data = FindYear(day.year());
+  if (year_data == nullptr) return NoDataError(day.year());
+  return year_data->working[absl::GetYearDay(day) - 1];
 }
 
 absl::StatusOr<absl::CivilDay> WorkingDayCalendar::AddWorkingDays(
@@ -286,12 +297,17 @@ absl::StatusOr<absl::CivilDay> WorkingDayCalendar::AddWorkingDays(
   absl::Status valid = ValidateSuspensions(suspensions);
   if (!valid.ok()) return valid;
   absl::CivilDay day = start;
+  const YearData* year_data = nullptr;
   // Bounded: the walk fails at the first day of a year without data.
   for (int remaining = n; remaining > 0;) {
     ++day;
-    absl::StatusOr<bool> working = IsWorkingDay(day);
-    if (!working.ok()) return working.status();
-    if (*working && !IsSuspended(day, suspensions)) --remaining;
+    if (year_data == nullptr || absl::GetYearDay(day) == 1) {
+      year_data = FindYear(day.year());
+      if (year_data == nullptr) return NoDataError(day.year());
+    }
+    if (year_data->working[absl::GetYearDay(day) - 1] && !IsSuspended(day, suspensions)) {
+      --remaining;
+    }
   }
   return day;
 }
@@ -304,30 +320,33 @@ absl::StatusOr<int> WorkingDayCalendar::WorkingDaysBetween(
   const absl::CivilDay low = backwards ? to : from;
   const absl::CivilDay high = backwards ? from : to;
   int count = 0;
+  const YearData* year_data = nullptr;
   for (absl::CivilDay day = low + 1; day <= high; ++day) {
-    absl::StatusOr<bool> working = IsWorkingDay(day);
-    if (!working.ok()) return working.status();
-    if (*working && !IsSuspended(day, suspensions)) ++count;
+    if (year_data == nullptr || absl::GetYearDay(day) == 1) {
+      year_data = FindYear(day.year());
+      if (year_data == nullptr) return NoDataError(day.year());
+    }
+    if (year_data->working[absl::GetYearDay(day) - 1] && !IsSuspended(day, suspensions)) {
+      ++count;
+    }
   }
   return backwards ? -count : count;
 }
 
 absl::StatusOr<int> WorkingDayCalendar::WorkingDaysInYear(int year) const {
-  auto it = data_->working_days_by_year.find(year);
-  if (it == data_->working_days_by_year.end()) return NoDataError(year);
-  return it->second;
+  const YearData* year_data = FindYear(year);
+  if (year_data == nullptr) return NoDataError(year);
+  return year_data->working_days;
 }
 
 std::vector<int> WorkingDayCalendar::Years() const {
   std::vector<int> years;
-  years.reserve(data_->working_days_by_year.size());
-  for (const auto& [year, count] : data_->working_days_by_year) years.push_back(year);
+  years.reserve(data_->years.size());
+  for (const auto& [year, year_data] : data_->years) years.push_back(year);
   return years;
 }
 
-bool WorkingDayCalendar::HasYear(int year) const {
-  return data_->working_days_by_year.contains(year);
-}
+bool WorkingDayCalendar::HasYear(int year) const { return FindYear(year) != nullptr; }
 
 absl::StatusOr<std::vector<DayOverride>> WorkingDayCalendar::Overrides(int year) const {
   if (!HasYear(year)) return NoDataError(year);

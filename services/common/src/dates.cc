@@ -29,8 +29,8 @@ int DigitsValue(absl::string_view digits) {
 
 }  // namespace
 
-absl::StatusOr<absl::CivilDay> ParseDate(std::string_view yyyy_mm_dd) {
-  const absl::string_view s(yyyy_mm_dd.data(), yyyy_mm_dd.size());
+absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view yyyy_mm_dd) {
+  const absl::string_view s = yyyy_mm_dd;
   bool well_formed = s.size() == 10 && s[4] == '-' && s[7] == '-';
   for (size_t i = 0; well_formed && i < s.size(); ++i) {
     if (i != 4 && i != 7 && !absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) {

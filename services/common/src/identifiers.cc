@@ -13,7 +13,7 @@ namespace regsuite::common {
 namespace {
 
 // GB 32100: the value of a character is its index here (I, O, S, V, Z are never used).
-constexpr std::string_view kUsccCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+constexpr absl::string_view kUsccCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 constexpr int kUsccLength = 18;
 constexpr int kUsccModulus = 31;
 // 3^(i-1) mod 31 for positions 1-17.
@@ -23,7 +23,7 @@ constexpr std::array<int, 17> kUsccWeights = {1,  3,  9,  27, 19, 26, 16, 17, 20
 constexpr std::array<int, 8> kOrganisationWeights = {3, 7, 9, 10, 5, 8, 4, 2};
 
 // GB 11643 / ISO 7064 MOD 11-2: weights 2^(18-i) mod 11 for positions 1-17.
-constexpr std::array<int, 17> kPersonalIdWeights = {7, 9, 10, 5, 8, 4, 2, 1, 6,
+constexpr std::array<int, 17> kPersonalIdWeights = {7, 9, 10, 5,  8, 4, 2, 1, 6,
                                                     3, 7, 9,  10, 5, 8, 4, 2};
 constexpr std::array<char, 11> kPersonalIdCheck = {'1', '0', 'X', '9', '8', '7',
                                                    '6', '5', '4', '3', '2'};
@@ -32,7 +32,7 @@ constexpr int kMinBirthYear = 1800;
 
 int UsccValue(char c) {
   const size_t index = kUsccCharset.find(c);
-  return index == std::string_view::npos ? -1 : static_cast<int>(index);
+  return index == absl::string_view::npos ? -1 : static_cast<int>(index);
 }
 
 // GB 11714 value: digits 0-9, letters A=10 ... Z=35.
@@ -42,14 +42,14 @@ int OrganisationValue(char c) {
   return -1;
 }
 
-bool AllDigits(std::string_view text) {
+bool AllDigits(absl::string_view text) {
   for (char c : text) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
   }
   return true;
 }
 
-int DigitsValue(std::string_view digits) {
+int DigitsValue(absl::string_view digits) {
   int value = 0;
   for (char c : digits) value = value * 10 + (c - '0');
   return value;
@@ -68,7 +68,7 @@ absl::Status PersonalIdError(absl::string_view rule) {
 // ---------------------------------------------------------------------------------------
 // Uscc
 
-char Uscc::ComputeCheckCharacter(std::string_view first17) {
+char Uscc::ComputeCheckCharacter(absl::string_view first17) {
   if (first17.size() != kUsccWeights.size()) return '\0';
   int sum = 0;
   for (size_t i = 0; i < first17.size(); ++i) {
@@ -80,7 +80,7 @@ char Uscc::ComputeCheckCharacter(std::string_view first17) {
   return kUsccCharset[check];
 }
 
-char Uscc::ComputeOrganisationCheckCharacter(std::string_view first8) {
+char Uscc::ComputeOrganisationCheckCharacter(absl::string_view first8) {
   if (first8.size() != kOrganisationWeights.size()) return '\0';
   int sum = 0;
   for (size_t i = 0; i < first8.size(); ++i) {
@@ -94,9 +94,8 @@ char Uscc::ComputeOrganisationCheckCharacter(std::string_view first8) {
   return static_cast<char>('0' + check);
 }
 
-absl::StatusOr<Uscc> Uscc::Parse(std::string_view text) {
-  std::string code =
-      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())));
+absl::StatusOr<Uscc> Uscc::Parse(absl::string_view text) {
+  std::string code = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
   if (code.size() != kUsccLength) return UsccError("must be 18 characters");
   for (size_t i = 0; i < code.size(); ++i) {
     if (UsccValue(code[i]) < 0) {
@@ -104,7 +103,7 @@ absl::StatusOr<Uscc> Uscc::Parse(std::string_view text) {
                                     "' at position ", i + 1, " is not allowed"));
     }
   }
-  const std::string_view view = code;
+  const absl::string_view view = code;
   if (ComputeCheckCharacter(view.substr(0, 17)) != code[17]) {
     return UsccError("check character mismatch");
   }
@@ -114,23 +113,23 @@ absl::StatusOr<Uscc> Uscc::Parse(std::string_view text) {
   return Uscc(std::move(code));
 }
 
-bool IsValidUscc(std::string_view text) { return Uscc::Parse(text).ok(); }
+bool IsValidUscc(absl::string_view text) { return Uscc::Parse(text).ok(); }
 
 // ---------------------------------------------------------------------------------------
 // PersonalId
 
-char PersonalId::ComputeCheckCharacter(std::string_view first17) {
+char PersonalId::ComputeCheckCharacter(absl::string_view first17) {
   if (first17.size() != kPersonalIdWeights.size() || !AllDigits(first17)) return '\0';
   int sum = 0;
   for (size_t i = 0; i < first17.size(); ++i) sum += (first17[i] - '0') * kPersonalIdWeights[i];
   return kPersonalIdCheck[sum % 11];
 }
 
-absl::StatusOr<PersonalId> PersonalId::Parse(std::string_view text) {
-  std::string number(absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())));
+absl::StatusOr<PersonalId> PersonalId::Parse(absl::string_view text) {
+  std::string number(absl::StripAsciiWhitespace(text));
   if (number.size() != kPersonalIdLength) return PersonalIdError("must be 18 characters");
   if (number[17] == 'x') number[17] = 'X';
-  const std::string_view view = number;
+  const absl::string_view view = number;
   if (!AllDigits(view.substr(0, 17))) {
     return PersonalIdError("characters 1-17 must be digits");
   }
@@ -153,6 +152,6 @@ absl::StatusOr<PersonalId> PersonalId::Parse(std::string_view text) {
 
 std::string PersonalId::Masked() const { return MaskPersonalId(number_); }
 
-bool IsValidPersonalIdNumber(std::string_view text) { return PersonalId::Parse(text).ok(); }
+bool IsValidPersonalIdNumber(absl::string_view text) { return PersonalId::Parse(text).ok(); }
 
 }  // namespace regsuite::common

@@ -5,20 +5,22 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace regsuite::common {
 namespace {
 
-constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
+constexpr absl::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
 
 // Splits UTF-8 text into code points; a malformed byte becomes a unit of its own, marked
 // invalid so that it is never copied into the output.
 struct CodePoint {
-  std::string_view bytes;
+  absl::string_view bytes;
   bool valid;
 };
 
-std::vector<CodePoint> SplitCodePoints(std::string_view text) {
+std::vector<CodePoint> SplitCodePoints(absl::string_view text) {
   std::vector<CodePoint> result;
   size_t i = 0;
   while (i < text.size()) {
@@ -37,6 +39,12 @@ std::vector<CodePoint> SplitCodePoints(std::string_view text) {
     for (size_t k = 1; valid && k < length; ++k) {
       valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
     }
+    if (valid && length > 2) {
+      // Overlong forms, UTF-16 surrogates and values above U+10FFFF are not characters.
+      const auto second = static_cast<unsigned char>(text[i + 1]);
+      valid = !(lead == 0xE0 && second < 0xA0) && !(lead == 0xED && second > 0x9F) &&
+              !(lead == 0xF0 && second < 0x90) && !(lead == 0xF4 && second > 0x8F);
+    }
     if (!valid) length = 1;
     result.push_back(CodePoint{text.substr(i, length), valid});
     i += length;
@@ -45,18 +53,12 @@ std::vector<CodePoint> SplitCodePoints(std::string_view text) {
 }
 
 void AppendCodePoint(std::string* out, const CodePoint& code_point) {
-  out->append(code_point.valid ? code_point.bytes : kReplacementCharacter);
-}
-
-std::string_view StripWhitespace(std::string_view text) {
-  const absl::string_view stripped =
-      absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size()));
-  return {stripped.data(), stripped.size()};
+  absl::StrAppend(out, code_point.valid ? code_point.bytes : kReplacementCharacter);
 }
 
 bool IsDigit(char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }
 
-std::string MaskDigitsUntrimmed(std::string_view text, int keep_first, int keep_last) {
+std::string MaskDigitsUntrimmed(absl::string_view text, int keep_first, int keep_last) {
   const std::vector<CodePoint> code_points = SplitCodePoints(text);
   const size_t digits = static_cast<size_t>(std::count_if(
       code_points.begin(), code_points.end(),
@@ -80,8 +82,8 @@ std::string MaskDigitsUntrimmed(std::string_view text, int keep_first, int keep_
 
 }  // namespace
 
-std::string MaskMiddle(std::string_view text, int keep_first, int keep_last) {
-  const std::vector<CodePoint> code_points = SplitCodePoints(StripWhitespace(text));
+std::string MaskMiddle(absl::string_view text, int keep_first, int keep_last) {
+  const std::vector<CodePoint> code_points = SplitCodePoints(absl::StripAsciiWhitespace(text));
   const size_t count = code_points.size();
   const size_t first = static_cast<size_t>(std::max(keep_first, 0));
   const size_t last = static_cast<size_t>(std::max(keep_last, 0));
@@ -97,58 +99,58 @@ std::string MaskMiddle(std::string_view text, int keep_first, int keep_last) {
   return out;
 }
 
-std::string MaskDigits(std::string_view text, int keep_first, int keep_last) {
-  return MaskDigitsUntrimmed(StripWhitespace(text), keep_first, keep_last);
+std::string MaskDigits(absl::string_view text, int keep_first, int keep_last) {
+  return MaskDigitsUntrimmed(absl::StripAsciiWhitespace(text), keep_first, keep_last);
 }
 
-std::string MaskPersonalId(std::string_view id) { return MaskMiddle(id, 4, 4); }
+std::string MaskPersonalId(absl::string_view id) { return MaskMiddle(id, 4, 4); }
 
-std::string MaskMobile(std::string_view number) {
-  number = StripWhitespace(number);
-  for (std::string_view prefix : {"+86", "0086"}) {
-    if (number.starts_with(prefix)) {
-      return std::string(prefix) + MaskDigitsUntrimmed(number.substr(prefix.size()), 3, 4);
+std::string MaskMobile(absl::string_view number) {
+  number = absl::StripAsciiWhitespace(number);
+  for (absl::string_view prefix : {"+86", "0086"}) {
+    if (absl::StartsWith(number, prefix)) {
+      return absl::StrCat(prefix, MaskDigitsUntrimmed(number.substr(prefix.size()), 3, 4));
     }
   }
   return MaskDigits(number, 3, 4);
 }
 
-std::string MaskLandline(std::string_view number) {
-  number = StripWhitespace(number);
+std::string MaskLandline(absl::string_view number) {
+  number = absl::StripAsciiWhitespace(number);
   size_t start = 0;
   if (!number.empty() && number[0] == '(') start = 1;
   size_t end = start;
   while (end < number.size() && IsDigit(number[end])) ++end;
   int keep_first = 0;
   if (end > start && number[start] == '0') {
-    const bool separated = end < number.size() &&
-                           (number[end] == '-' || number[end] == ' ' || number[end] == ')');
+    const bool separated =
+        end < number.size() && (number[end] == '-' || number[end] == ' ' || number[end] == ')');
     const size_t group = end - start;
     keep_first = separated && group >= 3 && group <= 4 ? static_cast<int>(group) : 3;
   }
   return MaskDigits(number, keep_first, 4);
 }
 
-std::string MaskBankCard(std::string_view number) { return MaskDigits(number, 4, 4); }
+std::string MaskBankCard(absl::string_view number) { return MaskDigits(number, 4, 4); }
 
-std::string MaskEmail(std::string_view email) {
-  email = StripWhitespace(email);
+std::string MaskEmail(absl::string_view email) {
+  email = absl::StripAsciiWhitespace(email);
   if (email.empty()) return "";
   const size_t at = email.rfind('@');
-  const std::string_view local = at == std::string_view::npos ? email : email.substr(0, at);
+  const absl::string_view local = at == absl::string_view::npos ? email : email.substr(0, at);
   const std::vector<CodePoint> local_points = SplitCodePoints(local);
   std::string out;
   // A one-character local part would be shown whole, so it is masked completely.
   if (local_points.size() > 1) AppendCodePoint(&out, local_points.front());
   out.append("***");
-  if (at != std::string_view::npos) {
+  if (at != absl::string_view::npos) {
     for (const CodePoint& cp : SplitCodePoints(email.substr(at))) AppendCodePoint(&out, cp);
   }
   return out;
 }
 
-std::string MaskPersonName(std::string_view name) {
-  const std::vector<CodePoint> code_points = SplitCodePoints(StripWhitespace(name));
+std::string MaskPersonName(absl::string_view name) {
+  const std::vector<CodePoint> code_points = SplitCodePoints(absl::StripAsciiWhitespace(name));
   if (code_points.empty()) return "";
   if (code_points.size() == 1) return "*";
   std::string out;

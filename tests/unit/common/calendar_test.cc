@@ -1,12 +1,12 @@
-#include <catch2/catch.hpp>
+#include "regsuite/common/calendar.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/time/civil_time.h"
-#include "regsuite/common/calendar.h"
 #include "regsuite/common/dates.h"
 
 namespace regsuite::common {
@@ -52,8 +52,7 @@ void RequireParseError(const std::string& text, const std::string& fragment) {
 
 // --- built-in data ------------------------------------------------------------------------
 
-TEST_CASE("built-in calendar declares 2025 and 2026 with 248 working days each",
-          "[calendar]") {
+TEST_CASE("built-in calendar declares 2025 and 2026 with 248 working days each", "[calendar]") {
   const WorkingDayCalendar& calendar = Builtin();
   CHECK(calendar.Years() == std::vector<int>{2025, 2026});
   for (int year : {2025, 2026}) {
@@ -88,11 +87,11 @@ TEST_CASE("holiday weekdays are off, make-up weekend days are on, other weekends
     bool working;
   };
   const std::vector<Expectation> expectations = {
-      {Day(2025, 1, 1), false},   {Day(2025, 1, 26), true},   {Day(2025, 2, 8), true},
-      {Day(2025, 10, 8), false},  {Day(2025, 10, 11), true},  {Day(2025, 10, 12), false},
-      {Day(2026, 1, 2), false},   {Day(2026, 1, 4), true},    {Day(2026, 2, 23), false},
-      {Day(2026, 2, 24), true},   {Day(2026, 2, 28), true},   {Day(2026, 3, 7), false},
-      {Day(2026, 9, 20), true},   {Day(2026, 10, 7), false},  {Day(2026, 10, 10), true},
+      {Day(2025, 1, 1), false},   {Day(2025, 1, 26), true},  {Day(2025, 2, 8), true},
+      {Day(2025, 10, 8), false},  {Day(2025, 10, 11), true}, {Day(2025, 10, 12), false},
+      {Day(2026, 1, 2), false},   {Day(2026, 1, 4), true},   {Day(2026, 2, 23), false},
+      {Day(2026, 2, 24), true},   {Day(2026, 2, 28), true},  {Day(2026, 3, 7), false},
+      {Day(2026, 9, 20), true},   {Day(2026, 10, 7), false}, {Day(2026, 10, 10), true},
       {Day(2026, 10, 11), false}, {Day(2026, 12, 31), true},
   };
   for (const Expectation& e : expectations) {
@@ -103,16 +102,14 @@ TEST_CASE("holiday weekdays are off, make-up weekend days are on, other weekends
   }
 }
 
-TEST_CASE("a date in a year without data is FAILED_PRECONDITION naming the year",
-          "[calendar]") {
+TEST_CASE("a date in a year without data is FAILED_PRECONDITION naming the year", "[calendar]") {
   const WorkingDayCalendar& calendar = Builtin();
   absl::StatusOr<bool> working = calendar.IsWorkingDay(Day(2027, 3, 1));
   REQUIRE(working.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(working.status().message() == "calendar: no holiday data loaded for year 2027");
   CHECK(calendar.IsWorkingDay(Day(2024, 12, 31)).status().code() ==
         absl::StatusCode::kFailedPrecondition);
-  CHECK(calendar.WorkingDaysInYear(2027).status().code() ==
-        absl::StatusCode::kFailedPrecondition);
+  CHECK(calendar.WorkingDaysInYear(2027).status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(WorkingDayCalendar().IsWorkingDay(Day(2026, 3, 2)).status().code() ==
         absl::StatusCode::kFailedPrecondition);
 }
@@ -133,27 +130,31 @@ TEST_CASE("a deadline running into a year without data is FAILED_PRECONDITION, n
 
 // --- AddWorkingDays -------------------------------------------------------------------------
 
-TEST_CASE("decision is due 20 working days after 2026-09-28, skipping Golden Week and "
-          "counting the make-up Saturday 10-10",
-          "[calendar]") {
+TEST_CASE(
+    "decision is due 20 working days after 2026-09-28, skipping Golden Week and "
+    "counting the make-up Saturday 10-10",
+    "[calendar]") {
   CHECK(Add(Builtin(), Day(2026, 9, 28), 20) == Day(2026, 10, 30));
 }
 
-TEST_CASE("5 working days after 2026-02-13 is 2026-02-27: make-up Saturday 02-14 counts, "
-          "Spring Festival skipped",
-          "[calendar]") {
+TEST_CASE(
+    "5 working days after 2026-02-13 is 2026-02-27: make-up Saturday 02-14 counts, "
+    "Spring Festival skipped",
+    "[calendar]") {
   CHECK(Add(Builtin(), Day(2026, 2, 13), 5) == Day(2026, 2, 27));
 }
 
-TEST_CASE("5 working days after 2026-04-30 is 2026-05-11: Labour Day skipped, make-up "
-          "Saturday 05-09 counts",
-          "[calendar]") {
+TEST_CASE(
+    "5 working days after 2026-04-30 is 2026-05-11: Labour Day skipped, make-up "
+    "Saturday 05-09 counts",
+    "[calendar]") {
   CHECK(Add(Builtin(), Day(2026, 4, 30), 5) == Day(2026, 5, 11));
 }
 
-TEST_CASE("2025 Golden Week: 3 working days after 2025-09-30 is 2025-10-13 via make-up "
-          "Saturday 10-11",
-          "[calendar]") {
+TEST_CASE(
+    "2025 Golden Week: 3 working days after 2025-09-30 is 2025-10-13 via make-up "
+    "Saturday 10-11",
+    "[calendar]") {
   // 10-09 (1), 10-10 (2), 10-11 Saturday make-up (3).
   CHECK(Add(Builtin(), Day(2025, 9, 30), 3) == Day(2025, 10, 11));
   CHECK(Add(Builtin(), Day(2025, 9, 30), 4) == Day(2025, 10, 13));
@@ -186,8 +187,7 @@ TEST_CASE("a suspension shifts the deadline by exactly the working days it suspe
   CHECK(Between(calendar, Day(2026, 9, 28), Day(2026, 11, 4)) == 23);
 }
 
-TEST_CASE("a suspension over holidays and weekends shifts only by its working days",
-          "[calendar]") {
+TEST_CASE("a suspension over holidays and weekends shifts only by its working days", "[calendar]") {
   const WorkingDayCalendar& calendar = Builtin();
   // 10-01 .. 10-11 holds 3 working days: Thu 10-08, Fri 10-09, make-up Sat 10-10.
   const std::vector<DayInterval> hearing = {{Day(2026, 10, 1), Day(2026, 10, 11)}};
@@ -223,8 +223,7 @@ TEST_CASE("WorkingDaysBetween counts (from, to] and is negative when to is befor
   CHECK(Between(calendar, Day(2025, 12, 31), Day(2026, 1, 5)) == 2);  // Sun 01-04, Mon 01-05
 }
 
-TEST_CASE("WorkingDaysBetween round-trips AddWorkingDays across 2025 and 2026",
-          "[calendar]") {
+TEST_CASE("WorkingDaysBetween round-trips AddWorkingDays across 2025 and 2026", "[calendar]") {
   const WorkingDayCalendar& calendar = Builtin();
   const std::vector<DayInterval> suspensions = {{Day(2025, 2, 3), Day(2025, 2, 20)},
                                                 {Day(2026, 9, 29), Day(2026, 10, 9)}};
@@ -232,8 +231,7 @@ TEST_CASE("WorkingDaysBetween round-trips AddWorkingDays across 2025 and 2026",
   for (Day start(2024, 12, 20); start <= Day(2026, 12, 31); ++start) {
     for (int n : {0, 1, 2, 5, 7, 10, 20, 30, 60, 250}) {
       for (bool suspended : {false, true}) {
-        const std::vector<DayInterval> s =
-            suspended ? suspensions : std::vector<DayInterval>{};
+        const std::vector<DayInterval> s = suspended ? suspensions : std::vector<DayInterval>{};
         absl::StatusOr<Day> due = calendar.AddWorkingDays(start, n, s);
         if (!due.ok()) {
           INFO(start << " + " << n << ": " << due.status());
@@ -258,8 +256,7 @@ TEST_CASE("WorkingDaysBetween round-trips AddWorkingDays across 2025 and 2026",
 
 // --- parsing and merging ----------------------------------------------------------------------
 
-TEST_CASE("calendar text ignores comments, blank lines, CRLF line ends and a BOM",
-          "[calendar]") {
+TEST_CASE("calendar text ignores comments, blank lines, CRLF line ends and a BOM", "[calendar]") {
   const std::string text =
       "\xEF\xBB\xBF# test data\r\n"
       "year\t2030\r\n"
@@ -271,10 +268,10 @@ TEST_CASE("calendar text ignores comments, blank lines, CRLF line ends and a BOM
   INFO(calendar.status());
   REQUIRE(calendar.ok());
   CHECK(calendar->Years() == std::vector<int>{2030});
-  CHECK(*calendar->IsWorkingDay(Day(2030, 1, 1)) == false);   // Tuesday holiday
-  CHECK(*calendar->IsWorkingDay(Day(2030, 1, 5)) == true);    // Saturday make-up
-  CHECK(*calendar->IsWorkingDay(Day(2030, 1, 6)) == false);   // ordinary Sunday
-  CHECK(*calendar->IsWorkingDay(Day(2030, 1, 7)) == true);    // ordinary Monday
+  CHECK(*calendar->IsWorkingDay(Day(2030, 1, 1)) == false);  // Tuesday holiday
+  CHECK(*calendar->IsWorkingDay(Day(2030, 1, 5)) == true);   // Saturday make-up
+  CHECK(*calendar->IsWorkingDay(Day(2030, 1, 6)) == false);  // ordinary Sunday
+  CHECK(*calendar->IsWorkingDay(Day(2030, 1, 7)) == true);   // ordinary Monday
   CHECK(*calendar->WorkingDaysInYear(2030) == 261 - 1 + 1);
 }
 
@@ -335,8 +332,7 @@ TEST_CASE("merging a holiday and a workday for the same date is an error naming 
   REQUIRE(builtin_copy.ok());
   WorkingDayCalendar::Builder merged;
   REQUIRE(merged.AddCalendar(Builtin(), "builtin").ok());
-  CHECK(merged.AddCalendar(*builtin_copy, "database").code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(merged.AddCalendar(*builtin_copy, "database").code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("database rows rebuild the built-in calendar exactly", "[calendar]") {
@@ -373,8 +369,8 @@ TEST_CASE("day kinds have the file spellings holiday and workday", "[calendar]")
 TEST_CASE("ParseDate accepts only strict YYYY-MM-DD calendar dates", "[dates]") {
   CHECK(*ParseDate("2026-02-28") == Day(2026, 2, 28));
   CHECK(*ParseDate("2024-02-29") == Day(2024, 2, 29));
-  for (const char* bad : {"2026-2-28", "2026/02/28", "20260228", " 2026-02-28", "2026-02-28 ",
-                          "", "abcd-ef-gh", "2026-02-2x", "+026-02-28"}) {
+  for (const char* bad : {"2026-2-28", "2026/02/28", "20260228", " 2026-02-28", "2026-02-28 ", "",
+                          "abcd-ef-gh", "2026-02-2x", "+026-02-28"}) {
     absl::StatusOr<Day> parsed = ParseDate(bad);
     INFO(bad);
     REQUIRE_FALSE(parsed.ok());

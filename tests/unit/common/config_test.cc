@@ -70,8 +70,9 @@ TEST_CASE("config: ill-typed values name the key and the expected type") {
 }
 
 TEST_CASE("config: --help lists every key with its environment variable") {
-  std::string help = TestSchema().HelpText("credit-service", "test");
-  for (const auto& key : TestSchema().keys()) {
+  const ConfigSchema schema = TestSchema();
+  std::string help = schema.HelpText("credit-service", "test");
+  for (const auto& key : schema.keys()) {
     CHECK(help.find(key.name) != std::string::npos);
     CHECK(help.find(ConfigSchema::EnvName(key.name)) != std::string::npos);
   }

@@ -1,13 +1,13 @@
-#include <catch2/catch.hpp>
+#include "regsuite/common/identifiers.h"
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "regsuite/common/identifiers.h"
 
 namespace regsuite::common {
 namespace {
@@ -86,19 +86,20 @@ TEST_CASE("uscc: each of the letters I O S V Z is not allowed, named with its po
   for (char letter : {'I', 'O', 'S', 'V', 'Z'}) {
     std::string code = "91350100M000100Y43";
     code[4] = letter;
-    RequireUsccError(code, absl::StrFormat("uscc: character '%c' at position 5 is not allowed",
-                                           letter));
+    RequireUsccError(code,
+                     absl::StrFormat("uscc: character '%c' at position 5 is not allowed", letter));
     // Lower case is upper-cased first, so it is reported the same way.
     code[4] = static_cast<char>(letter - 'A' + 'a');
-    RequireUsccError(code, absl::StrFormat("uscc: character '%c' at position 5 is not allowed",
-                                           letter));
+    RequireUsccError(code,
+                     absl::StrFormat("uscc: character '%c' at position 5 is not allowed", letter));
   }
   RequireUsccError("91350100M000100Y4-", "uscc: character '-' at position 18 is not allowed");
 }
 
-TEST_CASE("uscc: a wrong organisation-code check character is rejected even when the "
-          "GB 32100 check character is right",
-          "[identifiers]") {
+TEST_CASE(
+    "uscc: a wrong organisation-code check character is rejected even when the "
+    "GB 32100 check character is right",
+    "[identifiers]") {
   // 91350100M000100Y43 has organisation check '4' at position 17; use '5' and recompute 18.
   const std::string code = WithCheckCharacter("91350100M000100Y5");
   RequireUsccError(code, "uscc: organisation code check character mismatch");
@@ -128,7 +129,8 @@ TEST_CASE("uscc: organisation check 10 is written X and 11 is written 0", "[iden
     saw_x = saw_x || check == 'X';
     saw_zero = saw_zero || check == '0';
     // Every code assembled from correct check characters parses.
-    const std::string code = WithCheckCharacter(absl::StrCat("91330100", first8, std::string(1, check)));
+    const std::string code =
+        WithCheckCharacter(absl::StrCat("91330100", first8, std::string(1, check)));
     INFO(code);
     CHECK(Uscc::Parse(code).ok());
   }

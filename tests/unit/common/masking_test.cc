@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
-#include <string>
-
 #include "regsuite/common/masking.h"
+
+#include <catch2/catch.hpp>
+#include <string>
 
 namespace regsuite::common {
 namespace {
@@ -50,15 +49,16 @@ TEST_CASE("e-mail keeps the first character of the local part and the domain", "
   CHECK(MaskEmail("zhangsan@example.com") == "z***@example.com");
   CHECK(MaskEmail("Zhang.San+tag@mail.example.cn") == "Z***@mail.example.cn");
   CHECK(MaskEmail("张三丰@例子.中国") == "张***@例子.中国");  // UTF-8: a whole character kept
-  CHECK(MaskEmail("z@example.com") == "***@example.com");    // would otherwise show it all
+  CHECK(MaskEmail("z@example.com") == "***@example.com");     // would otherwise show it all
   CHECK(MaskEmail("@example.com") == "***@example.com");
   CHECK(MaskEmail("not-an-address") == "n***");
   CHECK(MaskEmail("") == "");
 }
 
-TEST_CASE("names keep the first character and mask each other character, counting "
-          "code points not bytes",
-          "[masking]") {
+TEST_CASE(
+    "names keep the first character and mask each other character, counting "
+    "code points not bytes",
+    "[masking]") {
   CHECK(MaskPersonName("张三") == "张*");
   CHECK(MaskPersonName("李小龙") == "李**");
   CHECK(MaskPersonName("欧阳娜娜") == "欧***");
@@ -73,8 +73,13 @@ TEST_CASE("names keep the first character and mask each other character, countin
 TEST_CASE("invalid UTF-8 is never copied into masked output", "[masking]") {
   // "张" cut after two of its three bytes, then "三".
   CHECK(MaskPersonName("\xE5\xBC三") == "\xEF\xBF\xBD**");
-  CHECK(MaskMiddle("\xFF" "2345678\xFE", 1, 1) == "\xEF\xBF\xBD*******\xEF\xBF\xBD");
-  CHECK(MaskBankCard("6222\x80" "021234567890") == "6222\xEF\xBF\xBD********7890");
+  CHECK(MaskMiddle("\xFF"
+                   "2345678\xFE",
+                   1, 1) == "\xEF\xBF\xBD*******\xEF\xBF\xBD");
+  CHECK(MaskPersonName("\xED\xA0\x80"
+                       "ab") == "\xEF\xBF\xBD****");  // a UTF-16 surrogate
+  CHECK(MaskBankCard("6222\x80"
+                     "021234567890") == "6222\xEF\xBF\xBD********7890");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-#include <catch2/catch.hpp>
+#include "regsuite/common/random.h"
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <thread>
@@ -8,7 +9,6 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "regsuite/common/clock.h"
-#include "regsuite/common/random.h"
 
 namespace regsuite::common {
 namespace {
@@ -22,8 +22,7 @@ TEST_CASE("random: the same seed gives the same sequence", "[random]") {
   for (int i = 0; i < 1000; ++i) REQUIRE(a.Uniform(97) == b.Uniform(97));
 }
 
-TEST_CASE("random: the generator is SplitMix64, pinned to its published test vector",
-          "[random]") {
+TEST_CASE("random: the generator is SplitMix64, pinned to its published test vector", "[random]") {
   // An auditor can replay a draw from the recorded seed with any SplitMix64 implementation.
   RandomSource source(1234567);
   CHECK(source.Next() == 6457827717110365317ULL);
@@ -66,8 +65,7 @@ TEST_CASE("random: Uniform stays in [0, bound) and reaches every value", "[rando
   }
 }
 
-TEST_CASE("random: Uniform is roughly uniform (each of 6 outcomes within 5% of 1/6)",
-          "[random]") {
+TEST_CASE("random: Uniform is roughly uniform (each of 6 outcomes within 5% of 1/6)", "[random]") {
   RandomSource source(7);
   std::vector<int> hits(6, 0);
   constexpr int kDraws = 60000;

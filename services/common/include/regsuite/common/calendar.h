@@ -1,14 +1,15 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-#include <string_view>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/types/span.h"
 
@@ -21,10 +22,10 @@ enum class DayKind {
 };
 
 /// "holiday" or "workday", the spelling used in calendar files and database rows.
-std::string_view DayKindName(DayKind kind);
+absl::string_view DayKindName(DayKind kind);
 
 /// Parses "holiday" / "workday".
-absl::StatusOr<DayKind> ParseDayKind(std::string_view text);
+absl::StatusOr<DayKind> ParseDayKind(absl::string_view text);
 
 /// One date that differs from the Monday-Friday default.
 struct DayOverride {
@@ -58,11 +59,11 @@ class WorkingDayCalendar {
   WorkingDayCalendar();
 
   /// Parses one calendar text. Errors are INVALID_ARGUMENT naming the line number.
-  static absl::StatusOr<WorkingDayCalendar> Parse(std::string_view text);
+  static absl::StatusOr<WorkingDayCalendar> Parse(absl::string_view text);
 
   /// From database rows: the years declared complete plus their overrides.
-  static absl::StatusOr<WorkingDayCalendar> FromOverrides(std::vector<int> years,
-                                                          std::vector<DayOverride> overrides);
+  static absl::StatusOr<WorkingDayCalendar> FromOverrides(
+      const std::vector<int>& years, const std::vector<DayOverride>& overrides);
 
   /// The calendar files compiled into the binary (services/common/data/calendar/*.tsv).
   static absl::StatusOr<WorkingDayCalendar> Builtin();
@@ -95,16 +96,13 @@ class WorkingDayCalendar {
   absl::StatusOr<std::vector<DayOverride>> Overrides(int year) const;
 
  private:
-  struct Entry {
-    DayKind kind;
-    std::string name;
-  };
-  struct Data {
-    absl::btree_map<absl::CivilDay, Entry> overrides;
-    absl::btree_map<int, int> working_days_by_year;  // declared years only
-  };
+  struct Data;  // defined in calendar.cc
+  struct YearData;
 
   explicit WorkingDayCalendar(std::shared_ptr<const Data> data);
+
+  // nullptr when `year` has no data.
+  const YearData* FindYear(int64_t year) const;
 
   std::shared_ptr<const Data> data_;
 };
@@ -118,19 +116,18 @@ class WorkingDayCalendar::Builder {
   Builder() = default;
 
   /// Adds a calendar text; `source` (e.g. a file name) prefixes the line numbers in errors.
-  absl::Status AddText(std::string_view text, std::string_view source = "");
+  absl::Status AddText(absl::string_view text, absl::string_view source = "");
 
   /// Declares `year` (1-9999) complete.
   absl::Status AddYear(int year);
 
   /// Adds one override; `source` names it in conflict errors. A workday must fall on a
   /// Saturday or Sunday.
-  absl::Status AddOverride(const DayOverride& day_override,
-                           std::string_view source = "override");
+  absl::Status AddOverride(const DayOverride& day_override, absl::string_view source = "override");
 
   /// Adds every year and override of an already built calendar.
   absl::Status AddCalendar(const WorkingDayCalendar& calendar,
-                           std::string_view source = "calendar");
+                           absl::string_view source = "calendar");
 
   /// Checks that every override lies in a declared year and builds the calendar.
   absl::StatusOr<WorkingDayCalendar> Build() const;
@@ -146,8 +143,7 @@ class WorkingDayCalendar::Builder {
     absl::btree_set<int> years;
   };
 
-  static absl::Status Apply(State& state, const DayOverride& day_override,
-                            std::string source);
+  static absl::Status Apply(State& state, const DayOverride& day_override, std::string source);
 
   State state_;
 };

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Runs the whole suite on this machine without containers; data and logs under var/local.
+#
+#   stack.sh up       install missing Debian packages, build, start PostgreSQL (7432) and Redis
+#                     (7379), apply migrations, start the five services and the gateway, wait
+#                     until each answers grpc.health.v1 SERVING, print a status table
+#   stack.sh down     stop the binaries (SIGTERM, SIGKILL after 15 s), Redis and PostgreSQL;
+#                     the data stays for the next `up`
+#   stack.sh status   the status table; exit 0 when everything is up, 3 otherwise
+#   stack.sh logs [COMPONENT]   the last 100 lines of every log, or of one component's
+#                     (licensing inspection credit disclosure exchange gateway postgres redis)
+#
+# Ports come from ports.env. A component whose deploy/local/config/<component>.conf exists
+# gets `--config` with it; the environment sets listen addresses, data stores and the password
+# file (var/local/secrets/postgres_password). Redis has no password: it listens on 127.0.0.1.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+LOG_TAG=stack
+
+INSTANCE=$REGSUITE_ROOT/var/local
+PG_DIR=$INSTANCE/pg
+REDIS_DIR=$INSTANCE/redis
+BUILD_DIR=$REGSUITE_ROOT/build
+BIN_DIR=$BUILD_DIR/bin
+CONFIG_DIR=$REGSUITE_ROOT/deploy/local/config
+HEALTH_TIMEOUT=60
+# start order; `down` stops in reverse (the gateway first, so no new calls come in)
+COMPONENTS=(licensing inspection credit disclosure exchange gateway)
+
+binary_of() {
+  case $1 in
+    gateway) echo "$BIN_DIR/regsuite-gateway" ;;
+    *) echo "$BIN_DIR/$1-service" ;;
+  esac
+}
+grpc_port_of() {
+  local var="PORT_${1^^}_GRPC"
+  echo "${!var}"
+}
+# the second port: the gateway's HTTP/JSON ingress, a service's metrics
+other_port_of() {
+  local var="PORT_${1^^}_METRICS"
+  [[ $1 == gateway ]] && var=PORT_GATEWAY_HTTP
+  echo "${!var}"
+}
+
+pg_env() {
+  echo "REGSUITE_POSTGRES_HOST=127.0.0.1"
+  echo "REGSUITE_POSTGRES_PORT=$PORT_POSTGRES"
+  echo "REGSUITE_POSTGRES_DBNAME=regsuite"
+  echo "REGSUITE_POSTGRES_USER=regsuite"
+  echo "REGSUITE_POSTGRES_PASSWORD_FILE=$(pg_password_file "$PG_DIR")"
+}
+redis_env() {
+  echo "REGSUITE_REDIS_HOST=127.0.0.1"
+  echo "REGSUITE_REDIS_PORT=$PORT_REDIS"
+}
+# KEY=VALUE lines: the environment a component starts with (on top of the caller's). Only
+# keys of the component's configuration schema: an unknown REGSUITE_<SECTION>_* is rejected.
+component_env() {
+  local c=$1
+  echo "REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$(grpc_port_of "$c")"
+  # the gateway's admin HTTP port (/healthz, /readyz, /metrics) is its HTTP port
+  echo "REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$(other_port_of "$c")"
+  if [[ $c != gateway ]]; then
+    echo "REGSUITE_OUTBOX_TARGET=127.0.0.1:$PORT_GATEWAY_GRPC"
+  fi
+  pg_env
+  redis_env
+}
+
+logfile_of() {
+  case $1 in
+    postgres) echo "$(_pg_home "$PG_DIR")/log/postgresql.log" ;;
+    redis) echo "$REDIS_DIR/log/redis.log" ;;
+    *) svc_logfile "$INSTANCE" "$1" ;;
+  esac
+}
+
+# Prints the health of a component and succeeds when it is SERVING.
+health_of() {
+  local c=$1 out rc=0
+  [[ -x $BIN_DIR/regctl ]] || {
+    echo "unknown (no $BIN_DIR/regctl)"
+    return 1
+  }
+  out=$(timeout 10 "$BIN_DIR/regctl" health "127.0.0.1:$(grpc_port_of "$c")" 2>&1) || rc=$?
+  if ((rc == 0)); then
+    echo SERVING
+  elif ((rc == 124)); then
+    echo "no answer in 10 s"
+  else
+    out=${out%%$'\n'*}
+    echo "${out:-unreachable}"
+  fi
+  return "$rc"
+}
+
+# Prints the status table; succeeds when every row is up.
+print_status() {
+  local c pid health other rc=0 row='%-11s %-6s %-13s %-8s %s\n'
+  # shellcheck disable=SC2059 # the format is the variable
+  row() { printf "$row" "$@"; }
+  row COMPONENT PORT OTHER PID HEALTH
+  health=up
+  pid=$(pg_pid "$PG_DIR") && pg_is_up "$PG_DIR" "$PORT_POSTGRES" || health=down rc=1
+  row postgres "$PORT_POSTGRES" - "${pid:--}" "$health"
+  health=up
+  pid=$(redis_pid "$REDIS_DIR") && redis_is_up "$PORT_REDIS" || health=down rc=1
+  row redis "$PORT_REDIS" - "${pid:--}" "$health"
+  for c in "${COMPONENTS[@]}"; do
+    if pid=$(svc_pid "$INSTANCE" "$c"); then
+      health=$(health_of "$c") || rc=1
+    else
+      pid=- health="not running" rc=1
+    fi
+    other="metrics $(other_port_of "$c")"
+    [[ $c != gateway ]] || other="http $(other_port_of "$c")"
+    row "$c" "$(grpc_port_of "$c")" "$other" "$pid" "$health"
+  done
+  echo "logs: $INSTANCE/logs/<component>.log, $(logfile_of postgres), $(logfile_of redis)"
+  echo "      (deploy/local/stack.sh logs [component])"
+  return "$rc"
+}
+
+start_component() {
+  local c=$1 bin args=() kv
+  bin=$(binary_of "$c")
+  [[ -f $CONFIG_DIR/$c.conf ]] && args=(--config "$CONFIG_DIR/$c.conf")
+  (
+    while IFS= read -r kv; do export "${kv?}"; done < <(component_env "$c")
+    svc_start "$INSTANCE" "$c" "$bin" "${args[@]}"
+  )
+}
+
+# Waits until every component answers SERVING; on failure names them and shows their logs.
+wait_healthy() {
+  local deadline=$((SECONDS + HEALTH_TIMEOUT)) pending=("${COMPONENTS[@]}") next c failed=()
+  while ((${#pending[@]})); do
+    next=()
+    for c in "${pending[@]}"; do
+      if ! svc_pid "$INSTANCE" "$c" >/dev/null; then
+        log "$c exited during start-up"
+        failed+=("$c")
+      elif ! health_of "$c" >/dev/null; then
+        next+=("$c")
+      fi
+    done
+    pending=("${next[@]}")
+    ((${#failed[@]} == 0)) || break
+    ((${#pending[@]})) || break
+    if ((SECONDS >= deadline)); then
+      log "not SERVING after $HEALTH_TIMEOUT s: ${pending[*]}"
+      failed+=("${pending[@]}")
+      break
+    fi
+    sleep 1
+  done
+  ((${#failed[@]})) || return 0
+  for c in "${failed[@]}"; do show_log_tail "$(logfile_of "$c")" 30; done
+  log "did not come up: ${failed[*]}"
+  return 1
+}
+
+cmd_up() {
+  local c
+  "$REGSUITE_ROOT/tools/install-deps.sh"
+  log "building in $BUILD_DIR"
+  build_all "$BUILD_DIR"
+  for c in "${COMPONENTS[@]}"; do
+    [[ -x $(binary_of "$c") ]] || die "the build produced no $(binary_of "$c")"
+  done
+  [[ -x $BIN_DIR/regctl ]] || die "the build produced no $BIN_DIR/regctl"
+
+  pg_start "$PG_DIR" "$PORT_POSTGRES" || die "PostgreSQL did not start"
+  redis_start "$REDIS_DIR" "$PORT_REDIS" || die "Redis did not start"
+
+  log "applying migrations"
+  mapfile -t migrate_env < <(pg_env)
+  env "${migrate_env[@]}" "$BIN_DIR/regctl" migrate || die "regctl migrate failed"
+
+  for c in "${COMPONENTS[@]}"; do start_component "$c"; done
+  log "waiting up to $HEALTH_TIMEOUT s for grpc.health.v1 SERVING"
+  if ! wait_healthy; then
+    print_status || true
+    exit 1
+  fi
+  print_status
+}
+
+cmd_down() {
+  local reversed=() i
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do reversed+=("${COMPONENTS[i]}"); done
+  svc_stop "$INSTANCE" "${reversed[@]}"
+  redis_stop "$REDIS_DIR"
+  pg_stop "$PG_DIR"
+  log "stack down; data kept in $INSTANCE"
+}
+
+cmd_logs() {
+  local c=${1:-} files=() name
+  if [[ -n $c ]]; then
+    case " ${COMPONENTS[*]} postgres redis " in
+      *" $c "*) ;;
+      *) die "unknown component '$c' (${COMPONENTS[*]} postgres redis)" ;;
+    esac
+    files=("$(logfile_of "$c")")
+  else
+    for name in postgres redis "${COMPONENTS[@]}"; do files+=("$(logfile_of "$name")"); done
+  fi
+  local existing=() f
+  for f in "${files[@]}"; do [[ -f $f ]] && existing+=("$f"); done
+  ((${#existing[@]})) || die "no logs yet under $INSTANCE"
+  tail -n 100 -- "${existing[@]}"
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) print_status || exit 3 ;;
+  logs) cmd_logs "${2:-}" ;;
+  *)
+    echo "usage: $0 up|down|status|logs [component]" >&2
+    exit 2
+    ;;
+esac

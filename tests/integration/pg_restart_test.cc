@@ -1,0 +1,91 @@
+// Behaviour across PostgreSQL and Redis outages: the pool reconnects after a server restart,
+// and a service's grpc.health.v1 status follows its dependencies (never a constant SERVING).
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "regsuite/common/health_client.h"
+#include "regsuite/common/pg.h"
+#include "regsuite/credit/v1/credit.grpc.pb.h"
+#include "test_env.h"
+
+using regsuite::common::CheckServingStatus;
+using regsuite::common::PgPool;
+using regsuite::testing::Eventually;
+
+namespace {
+
+absl::StatusOr<int64_t> PreparedAnswer(PgPool& pool) {
+  return pool.Transact([](pqxx::work& txn) -> absl::StatusOr<int64_t> {
+    return txn.exec_prepared1("answer", 41)[0].as<int64_t>();
+  });
+}
+
+}  // namespace
+
+TEST_CASE("the pool survives a PostgreSQL restart, prepared statements included") {
+  PgPool pool(regsuite::testing::TestPgOptions());
+  pool.Prepare("answer", "SELECT $1::bigint + 1");
+  auto before = PreparedAnswer(pool);
+  REQUIRE(before.ok());
+  CHECK(*before == 42);
+
+  regsuite::testing::StopPostgres();
+  auto during = PreparedAnswer(pool);
+  CHECK(during.status().code() == absl::StatusCode::kUnavailable);
+  regsuite::testing::StartPostgres();
+
+  absl::StatusOr<int64_t> after = absl::UnknownError("not tried");
+  CHECK(Eventually([&] { return (after = PreparedAnswer(pool)).ok(); }, absl::Seconds(20)));
+  CHECK(*after == 42);
+  CHECK(pool.stats().reconnects >= 1);
+}
+
+TEST_CASE("a service reports NOT_SERVING while PostgreSQL or Redis is down and SERVING after") {
+  const int grpc_port = regsuite::testing::FreePort();
+  const int admin_port = regsuite::testing::FreePort();
+  const std::string address = absl::StrCat("127.0.0.1:", grpc_port);
+  regsuite::testing::ChildProcess service(
+      regsuite::testing::BinaryPath("credit-service"), {},
+      regsuite::testing::ServiceEnvironment({
+          absl::StrCat("REGSUITE_SERVER_GRPC_LISTEN=", address),
+          absl::StrCat("REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:", admin_port),
+          "REGSUITE_HEALTH_CHECK_INTERVAL=200ms",
+      }));
+  auto status_is = [&](const std::string& want, const std::string& service_name = "") {
+    auto status = CheckServingStatus(address, service_name, absl::Seconds(1));
+    return status.ok() && *status == want;
+  };
+  REQUIRE(Eventually([&] { return status_is("SERVING"); }, absl::Seconds(30)));
+  CHECK(status_is("SERVING", "regsuite.credit.v1.CreditService"));
+
+  SECTION("methods not implemented yet answer UNIMPLEMENTED") {
+    auto stub = regsuite::credit::v1::CreditService::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    regsuite::credit::v1::CheckSubjectRequest request;
+    regsuite::credit::v1::SubjectStatus response;
+    CHECK(stub->CheckSubject(&ctx, request, &response).error_code() ==
+          grpc::StatusCode::UNIMPLEMENTED);
+  }
+  SECTION("PostgreSQL down, then back") {
+    regsuite::testing::StopPostgres();
+    CHECK(Eventually([&] { return status_is("NOT_SERVING"); }, absl::Seconds(15)));
+    CHECK(status_is("NOT_SERVING", "regsuite.credit.v1.CreditService"));
+    regsuite::testing::StartPostgres();
+    CHECK(Eventually([&] { return status_is("SERVING"); }, absl::Seconds(30)));
+  }
+  SECTION("Redis down, then back") {
+    regsuite::testing::StopRedis();
+    CHECK(Eventually([&] { return status_is("NOT_SERVING"); }, absl::Seconds(15)));
+    regsuite::testing::StartRedis();
+    CHECK(Eventually([&] { return status_is("SERVING"); }, absl::Seconds(30)));
+  }
+  SECTION("SIGTERM drains and exits cleanly") {
+    service.Kill(SIGTERM);
+    CHECK(service.Wait(absl::Seconds(20)) == 0);
+  }
+}
