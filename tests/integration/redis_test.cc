@@ -12,7 +12,7 @@ using regsuite::common::RedisValue;
 TEST_CASE("redis: a pipeline sends every command and returns the replies in order") {
   RedisClient redis(regsuite::testing::TestRedisOptions());
   const std::string key = "test:" + regsuite::common::NewUuid();
-  auto replies = redis.Pipeline({{"SET", key, "a\0b"}, {"APPEND", key, "c"}, {"GET", key},
+  auto replies = redis.Pipeline({{"SET", key, std::string("a\0b", 3)}, {"APPEND", key, "c"}, {"GET", key},
                                  {"DEL", key}, {"GET", key}});
   REQUIRE(replies.ok());
   REQUIRE(replies->size() == 5);

@@ -30,12 +30,14 @@ class DeliverReactor : public grpc::ServerGenericBidiReactor {
       request_.Dump(&slices);
       std::string body;
       for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
-      grpc::Status status = receiver_->Handle(body);
+      std::string ack;
+      grpc::Status status = receiver_->Handle(body, &ack);
       if (!status.ok()) {
         Finish(status);
         return;
       }
-      response_ = grpc::ByteBuffer();
+      grpc::Slice slice(ack);
+      response_ = grpc::ByteBuffer(&slice, 1);
       StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
     });
   }
@@ -99,7 +101,7 @@ void EventReceiver::RejectOnce(const std::string& event_id) {
   reject_.insert(event_id);
 }
 
-grpc::Status EventReceiver::Handle(const std::string& body) {
+grpc::Status EventReceiver::Handle(const std::string& body, std::string* ack) {
   events::v1::EventEnvelope envelope;
   if (!envelope.ParseFromString(body)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: not an EventEnvelope");
@@ -124,6 +126,10 @@ grpc::Status EventReceiver::Handle(const std::string& body) {
   if (!applied.ok()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, applied.status().ToString());
   if (!*applied) ++duplicates_;
   if (lose_ack) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected: ack lost");
+  events::v1::EventAck reply;
+  reply.set_event_id(envelope.event_id());
+  reply.set_duplicate(!*applied);
+  *ack = reply.SerializeAsString();
   return grpc::Status::OK;
 }
 

@@ -37,7 +37,7 @@ class EventReceiver {
   /// sequence numbers.
   std::vector<int> SequenceOf(const std::string& aggregate_id);
 
-  grpc::Status Handle(const std::string& body);
+  grpc::Status Handle(const std::string& body, std::string* ack);
 
  private:
   class Service;

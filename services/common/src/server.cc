@@ -30,10 +30,16 @@ class DependencyHealth {
       : pg_(pg), redis_(redis), interval_(interval) {}
   ~DependencyHealth() { Stop(); }
 
+  /// Probes once before the server starts, so the first published status is a real one.
+  void Probe() { CheckOnce(); }
+
   void Start(grpc::HealthCheckServiceInterface* health, std::vector<std::string> names) {
-    health_ = health;
-    names_ = std::move(names);
-    CheckOnce();
+    {
+      std::lock_guard lock(publish_mu_);
+      health_ = health;
+      names_ = std::move(names);
+    }
+    Publish(Readiness().ok());
     thread_ = std::thread([this] {
       std::unique_lock lock(mu_);
       while (!cv_.wait_for(lock, absl::ToChronoMilliseconds(interval_), [this] { return stopping_; })) {
@@ -87,6 +93,7 @@ class DependencyHealth {
   }
 
   void Publish(bool serving) {
+    std::lock_guard lock(publish_mu_);
     if (health_ == nullptr) return;
     health_->SetServingStatus(serving);
     for (const auto& name : names_) health_->SetServingStatus(name, serving);
@@ -98,6 +105,7 @@ class DependencyHealth {
   grpc::HealthCheckServiceInterface* health_ = nullptr;
   std::vector<std::string> names_;
   std::atomic<bool> draining_{false};
+  std::mutex publish_mu_;
   mutable std::mutex status_mu_;
   absl::Status last_ = absl::UnavailableError("not checked yet");
   bool first_ = true;
@@ -317,6 +325,8 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     return 1;
   }
 
+  DependencyHealth health(pg, redis, config->GetDuration("health.check_interval"));
+  health.Probe();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -336,7 +346,6 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     return 1;
   }
 
-  DependencyHealth health(pg, redis, config->GetDuration("health.check_interval"));
   health.Start(server->GetHealthCheckService(), spec.health_service_names);
 
   AdminHttpServer admin(&metrics, [&health] { return health.Readiness(); });
