@@ -65,7 +65,7 @@ component_env() {
   # the gateway's admin HTTP port (/healthz, /readyz, /metrics) is its HTTP port
   echo "REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$(other_port_of "$c")"
   if [[ $c != gateway ]]; then
-    echo "REGSUITE_OUTBOX_TARGET=127.0.0.1:$PORT_GATEWAY_GRPC"
+    echo "REGSUITE_GATEWAY_TARGET=127.0.0.1:$PORT_GATEWAY_GRPC"
   fi
   pg_env
   redis_env

@@ -142,8 +142,6 @@ ConfigSchema BaseServiceSchema(const ServiceSpec& spec) {
            "how often PostgreSQL and Redis are probed for grpc.health.v1")
       .Add("calendar.file", ConfigType::kString, "",
            "optional file of further working-day calendar years (same format as regctl calendar load)")
-      .Add("outbox.target", ConfigType::kString, "",
-           "gRPC address the outbox relay delivers to (the gateway); empty disables the relay")
       .Add("outbox.batch_size", ConfigType::kInt, "64", "outbox rows delivered per pass")
       .Add("outbox.poll_interval", ConfigType::kDuration, "200ms",
            "pause between outbox passes when idle")
@@ -152,6 +150,7 @@ ConfigSchema BaseServiceSchema(const ServiceSpec& spec) {
            "longest wait before retrying a failed delivery");
   AddPgConfigKeys(schema);
   AddRedisConfigKeys(schema);
+  AddGatewayClientConfigKeys(schema, spec.name);
   if (spec.add_config_keys) spec.add_config_keys(schema);
   return schema;
 }
@@ -318,7 +317,9 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     m.SetGauge(prefix + "_worker_queue_depth", {}, workers.queued());
   });
 
-  ServiceContext context{*config, pg, redis, workers, metrics, SystemClock::Get(), *calendar};
+  std::unique_ptr<GatewayClient> gateway = GatewayClient::FromConfig(*config, SystemClock::Get());
+  ServiceContext context{*config,  pg, redis, workers, metrics, SystemClock::Get(), *calendar,
+                         gateway.get()};
   auto services = spec.make_services(context);
   if (!services.ok()) {
     LogError("service construction failed", {{"error", services.status().ToString()}});
@@ -356,15 +357,18 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
   }
 
   std::unique_ptr<OutboxRelay> relay;
-  if (!config->GetString("outbox.target").empty()) {
+  if (gateway != nullptr) {
     OutboxRelayOptions relay_options;
     relay_options.batch_size = static_cast<int>(config->GetInt("outbox.batch_size"));
     relay_options.poll_interval = config->GetDuration("outbox.poll_interval");
     relay_options.call_timeout = config->GetDuration("outbox.call_timeout");
     relay_options.max_backoff = config->GetDuration("outbox.max_backoff");
-    relay = std::make_unique<OutboxRelay>(
-        pg, grpc::CreateChannel(config->GetString("outbox.target"), grpc::InsecureChannelCredentials()),
-        relay_options);
+    relay_options.decorate_call = [client = gateway.get()](grpc::ClientContext& ctx,
+                                                           const std::string& method,
+                                                           const std::string& payload) {
+      client->Sign(ctx, method, payload);
+    };
+    relay = std::make_unique<OutboxRelay>(pg, gateway->channel(), relay_options);
     metrics.Describe(prefix + "_outbox_pending", "gauge", "outbox rows not yet acknowledged");
     metrics.Describe(prefix + "_outbox_oldest_pending_seconds", "gauge",
                      "age of the oldest undelivered outbox row (delivery lag)");

@@ -15,6 +15,7 @@
 #include "regsuite/common/clock.h"
 #include "regsuite/common/config.h"
 #include "regsuite/common/embedded.h"
+#include "regsuite/common/gateway_client.h"
 #include "regsuite/common/log.h"
 #include "regsuite/common/migrations.h"
 #include "regsuite/common/metrics.h"
@@ -35,6 +36,8 @@ struct ServiceContext {
   MetricsRegistry& metrics;
   const Clock& clock;
   std::shared_ptr<const WorkingDayCalendar> calendar;
+  // Calls to other services through the gateway; nullptr when gateway.target is empty.
+  GatewayClient* gateway;
 };
 
 /// Everything that differs between the binaries; main.cpp fills it in and calls RunService.
@@ -54,7 +57,7 @@ struct ServiceSpec {
 };
 
 /// The keys every service binary accepts (server.*, log.*, health.*, calendar.*, outbox.*,
-/// postgres.*, redis.*).
+/// gateway.*, postgres.*, redis.*).
 ConfigSchema BaseServiceSchema(const ServiceSpec& spec);
 
 /// Parses flags and configuration, migrates the schema (retrying until PostgreSQL answers),

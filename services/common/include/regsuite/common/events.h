@@ -1,0 +1,42 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <google/protobuf/message.h>
+#include <pqxx/pqxx>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "regsuite/common/outbox.h"
+#include "regsuite/common/pg.h"
+#include "regsuite/events/v1/events.pb.h"
+
+namespace regsuite::common {
+
+/// The DeliverEvent method of a domain service, e.g. DeliverEventMethod("disclosure") →
+/// "/regsuite.disclosure.v1.DisclosureService/DeliverEvent".
+std::string DeliverEventMethod(absl::string_view service);
+
+/// An outbox event carrying an EventEnvelope around `payload` for `target_method`.
+/// The envelope's event id is fresh unless `event_id` is given.
+OutboxEvent MakeEnvelopeEvent(absl::string_view source_service, absl::string_view target_method,
+                              absl::string_view aggregate_type, absl::string_view aggregate_id,
+                              absl::string_view event_type,
+                              const google::protobuf::Message& payload, absl::Time occurred_at,
+                              absl::string_view event_id = "");
+
+/// Applies a delivered event exactly once: claims its id in the inbox and runs `effect` in
+/// the same transaction; a redelivery skips `effect` and is acknowledged as a duplicate.
+/// Validates the envelope first (event_id a UUID, event_type and payload_type present).
+absl::StatusOr<events::v1::EventAck> ApplyDeliveredEvent(
+    PgPool& pool, const events::v1::EventEnvelope& envelope,
+    const std::function<absl::Status(pqxx::work&, const events::v1::EventEnvelope&)>& effect);
+
+/// Unpacks the envelope's payload into `message`; INVALID_ARGUMENT when payload_type names
+/// another message or the bytes do not parse.
+absl::Status UnpackPayload(const events::v1::EventEnvelope& envelope,
+                           google::protobuf::Message* message);
+
+}  // namespace regsuite::common
