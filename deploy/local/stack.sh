@@ -25,6 +25,10 @@ REDIS_DIR=$INSTANCE/redis
 BUILD_DIR=$REGSUITE_ROOT/build
 BIN_DIR=$BUILD_DIR/bin
 CONFIG_DIR=$REGSUITE_ROOT/deploy/local/config
+SECRETS_DIR=$INSTANCE/secrets
+MASTER_KEY_FILE=$SECRETS_DIR/gateway_master_key
+# the demo client's credentials (README): app key and secret, one per line
+DEMO_CREDENTIALS=$INSTANCE/demo-client.txt
 HEALTH_TIMEOUT=60
 # start order; `down` stops in reverse (the gateway first, so no new calls come in)
 COMPONENTS=(licensing inspection credit disclosure exchange gateway)
@@ -66,6 +70,9 @@ component_env() {
   echo "REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$(other_port_of "$c")"
   if [[ $c != gateway ]]; then
     echo "REGSUITE_GATEWAY_TARGET=127.0.0.1:$PORT_GATEWAY_GRPC"
+    echo "REGSUITE_GATEWAY_SECRET_FILE=$SECRETS_DIR/svc-$c.secret"
+  else
+    echo "REGSUITE_AUTH_MASTER_KEY_FILE=$MASTER_KEY_FILE"
   fi
   pg_env
   redis_env
@@ -164,6 +171,35 @@ wait_healthy() {
   return 1
 }
 
+# The gateway master key, each service's identity at the gateway, and one demo client, created
+# once; secrets live only in files under var/local/secrets (mode 600, git-ignored).
+ensure_clients() {
+  local c regctl_env svc_access=()
+  mkdir -p "$SECRETS_DIR"
+  chmod 700 "$SECRETS_DIR"
+  if [[ ! -s $MASTER_KEY_FILE ]]; then
+    (umask 077 && openssl rand -hex 32 >"$MASTER_KEY_FILE")
+  fi
+  mapfile -t regctl_env < <(pg_env)
+  regctl_env+=("REGSUITE_AUTH_MASTER_KEY_FILE=$MASTER_KEY_FILE")
+  for c in licensing inspection credit disclosure exchange; do
+    svc_access+=(--allow "regsuite.$c.v1.${c^}Service/*")
+  done
+  for c in licensing inspection credit disclosure exchange; do
+    [[ -s $SECRETS_DIR/svc-$c.secret ]] && continue
+    (umask 077 && env "${regctl_env[@]}" "$BIN_DIR/regctl" client create "svc-$c" --name "$c service" \
+      --kind service "${svc_access[@]}" --secret-out "$SECRETS_DIR/svc-$c.secret" >/dev/null) ||
+      die "could not create the gateway identity of $c"
+  done
+  if [[ ! -s $DEMO_CREDENTIALS ]]; then
+    (umask 077 && env "${regctl_env[@]}" "$BIN_DIR/regctl" client create demo --name "demo client" \
+      --kind system "${svc_access[@]}" --secret-out "$SECRETS_DIR/demo.secret" >/dev/null) ||
+      die "could not create the demo client"
+    printf 'demo\n%s\n' "$(cat "$SECRETS_DIR/demo.secret")" >"$DEMO_CREDENTIALS"
+    chmod 600 "$DEMO_CREDENTIALS"
+  fi
+}
+
 cmd_up() {
   local c
   "$REGSUITE_ROOT/tools/install-deps.sh"
@@ -180,6 +216,7 @@ cmd_up() {
   log "applying migrations"
   mapfile -t migrate_env < <(pg_env)
   env "${migrate_env[@]}" "$BIN_DIR/regctl" migrate || die "regctl migrate failed"
+  ensure_clients
 
   for c in "${COMPONENTS[@]}"; do start_component "$c"; done
   log "waiting up to $HEALTH_TIMEOUT s for grpc.health.v1 SERVING"
@@ -188,6 +225,9 @@ cmd_up() {
     exit 1
   fi
   print_status
+  log "demo client credentials: $DEMO_CREDENTIALS (app key, then secret)"
+  log "a signed call: build/bin/regctl sign --app-key demo --secret-file $SECRETS_DIR/demo.secret \\"
+  log "    --http GET --url http://127.0.0.1:$PORT_GATEWAY_HTTP/v1/credit/subjects/91350100M000100Y43"
 }
 
 cmd_down() {

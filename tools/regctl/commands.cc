@@ -47,6 +47,7 @@ common::PgPool MakePool(const common::Config& config) {
 common::ConfigSchema RegctlSchema() {
   common::ConfigSchema schema;
   common::AddPgConfigKeys(schema);
+  schema.AddSecret("auth.master_key", "the gateway master key (client commands only)");
   return schema;
 }
 

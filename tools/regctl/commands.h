@@ -16,6 +16,13 @@ int Calendar(const common::Config& config, const std::vector<std::string>& args)
 /// `regctl health HOST:PORT [SERVICE]`: exit 0 when SERVING.
 int Health(const std::vector<std::string>& args);
 
+/// `regctl client create|list|rotate|disable|enable|access`.
+int Client(const common::Config& config, const std::vector<std::string>& args);
+/// `regctl audit verify`: exit 0 when the chain is intact, 1 naming the first bad row.
+int Audit(const common::Config& config, const std::vector<std::string>& args);
+/// `regctl sign ...`: prints the signature headers or a ready curl command.
+int Sign(const std::vector<std::string>& args);
+
 common::ConfigSchema RegctlSchema();
 
 }  // namespace regsuite::regctl

@@ -16,6 +16,9 @@ constexpr char kUsage[] =
     "  calendar load FILE           load working-day calendar years from FILE into the database\n"
     "  calendar show YEAR           print a year's holidays, make-up workdays and working-day count\n"
     "  health HOST:PORT [SERVICE]   grpc.health.v1 check; exit 0 when SERVING\n"
+    "  client create|list|rotate|disable|enable|access ...   gateway clients (run without args for usage)\n"
+    "  audit verify                 walk the gateway audit hash chain; names the first tampered row\n"
+    "  sign ...                     print signature headers or a signed curl command for a request\n"
     "  help                         this text and every configuration key\n";
 
 }  // namespace
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   if (command == "health") return regctl::Health(args);
+  if (command == "sign") return regctl::Sign(args);
 
   auto config = common::Config::Load(schema, config_path, common::ProcessEnvironment());
   if (!config.ok()) {
@@ -46,6 +50,8 @@ int main(int argc, char** argv) {
   common::InitLogging("regctl", common::LogLevel::kWarn);
   if (command == "migrate") return regctl::Migrate(*config, args);
   if (command == "calendar") return regctl::Calendar(*config, args);
+  if (command == "client") return regctl::Client(*config, args);
+  if (command == "audit") return regctl::Audit(*config, args);
   std::fprintf(stderr, "regctl: unknown command %s\n\n%s", command.c_str(), kUsage);
   return 2;
 }

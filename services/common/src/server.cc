@@ -150,7 +150,8 @@ ConfigSchema BaseServiceSchema(const ServiceSpec& spec) {
            "longest wait before retrying a failed delivery");
   AddPgConfigKeys(schema);
   AddRedisConfigKeys(schema);
-  AddGatewayClientConfigKeys(schema, spec.name);
+  // The gateway does not call itself.
+  if (spec.name != "gateway") AddGatewayClientConfigKeys(schema, spec.name);
   if (spec.add_config_keys) spec.add_config_keys(schema);
   return schema;
 }
@@ -317,17 +318,27 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     m.SetGauge(prefix + "_worker_queue_depth", {}, workers.queued());
   });
 
-  std::unique_ptr<GatewayClient> gateway = GatewayClient::FromConfig(*config, SystemClock::Get());
-  ServiceContext context{*config,  pg, redis, workers, metrics, SystemClock::Get(), *calendar,
-                         gateway.get()};
+  std::unique_ptr<GatewayClient> gateway =
+      spec.name == "gateway" ? nullptr : GatewayClient::FromConfig(*config, SystemClock::Get());
+  DependencyHealth health(pg, redis, config->GetDuration("health.check_interval"));
+  health.Probe();
+  ServiceContext context{*config,       pg,       redis, workers, metrics, SystemClock::Get(),
+                         *calendar,     gateway.get(), [&health] { return health.Readiness(); }};
   auto services = spec.make_services(context);
   if (!services.ok()) {
     LogError("service construction failed", {{"error", services.status().ToString()}});
     return 1;
   }
+  std::unique_ptr<ServerExtension> extension;
+  if (spec.make_extension) {
+    auto made = spec.make_extension(context);
+    if (!made.ok()) {
+      LogError("server extension failed", {{"error", made.status().ToString()}});
+      return 1;
+    }
+    extension = std::move(*made);
+  }
 
-  DependencyHealth health(pg, redis, config->GetDuration("health.check_interval"));
-  health.Probe();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -341,6 +352,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeGrpcMetricsInterceptor(&metrics, prefix));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  if (extension) extension->ConfigureBuilder(builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     LogError("cannot listen", {{"address", config->GetString("server.grpc_listen")}});
@@ -350,10 +362,18 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
   health.Start(server->GetHealthCheckService(), spec.health_service_names);
 
   AdminHttpServer admin(&metrics, [&health] { return health.Readiness(); });
-  auto admin_port = admin.Start(config->GetString("server.metrics_listen"));
+  absl::StatusOr<int> admin_port = 0;
+  if (spec.admin_http) admin_port = admin.Start(config->GetString("server.metrics_listen"));
   if (!admin_port.ok()) {
     LogError("admin HTTP endpoint failed", {{"error", admin_port.status().ToString()}});
     return 1;
+  }
+  if (extension) {
+    if (absl::Status started = extension->OnStarted(); !started.ok()) {
+      LogError("server extension could not start", {{"error", started.ToString()}});
+      server->Shutdown();
+      return 1;
+    }
   }
 
   std::unique_ptr<OutboxRelay> relay;
@@ -387,8 +407,10 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
   sigwait(&signals, &signal);
   LogInfo("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
   health.Drain();
+  if (extension) extension->OnDraining();
   server->Shutdown(absl::ToChronoTime(absl::Now() + config->GetDuration("server.shutdown_grace")));
   workers.Shutdown();
+  if (extension) extension->OnStopped();
   if (relay) relay->Stop();
   health.Stop();
   admin.Stop();

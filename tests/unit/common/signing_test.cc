@@ -52,3 +52,25 @@ TEST_CASE("nonces are 32 characters from [A-Za-z0-9_-] and do not repeat") {
   CHECK(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
         std::string::npos);
 }
+
+// The worked examples of docs/integration.md (computed there with Python's hashlib/hmac).
+TEST_CASE("docs/integration.md worked examples: HTTP GET with HMAC-SHA256, POST with HMAC-SM3") {
+  const std::string secret = "example-secret-do-not-use";
+  const std::string get = StringToSign("GET", "/v1/credit/subjects/91350100M000100Y43", "",
+                                       "1795132800", "Zq3Xc9Lp0vA7Rt2B4mYk",
+                                       BodyDigestHex(SignatureMethod::kHmacSha256, ""));
+  CHECK(SignatureBase64(SignatureMethod::kHmacSha256, secret, get) ==
+        "5VwcTU3U1Aupmo1fjPGjw17Y+bJr9oksqpGayab63TU=");
+  const std::string body = R"({"usccs":["91350100M000100Y43","91110000802100433B"]})";
+  const std::string post = StringToSign("POST", "/v1/credit/subjects:batchCheck", "", "1795132800",
+                                        "Zq3Xc9Lp0vA7Rt2B4mYk",
+                                        BodyDigestHex(SignatureMethod::kHmacSm3, body));
+  CHECK(SignatureBase64(SignatureMethod::kHmacSm3, secret, post) ==
+        "L3iASyfCBlFNi6JyfJxn+FlY4wWd9IqMbJP1d0LtZ+k=");
+  const std::string query = StringToSign("GET", "/v1/licensing/certificates:expiring",
+                                         "page_size=10&withinDays=90", "1795132800",
+                                         "Zq3Xc9Lp0vA7Rt2B4mYk",
+                                         BodyDigestHex(SignatureMethod::kHmacSha256, ""));
+  CHECK(SignatureBase64(SignatureMethod::kHmacSha256, secret, query) ==
+        "ndmSj1AKqTUQDlQdXBAwGm3VKVglGFO5KXMX764ZsIo=");
+}

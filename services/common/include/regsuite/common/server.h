@@ -38,6 +38,23 @@ struct ServiceContext {
   std::shared_ptr<const WorkingDayCalendar> calendar;
   // Calls to other services through the gateway; nullptr when gateway.target is empty.
   GatewayClient* gateway;
+  // OK while PostgreSQL and Redis answer (the last health probe).
+  std::function<absl::Status()> readiness;
+};
+
+/// Extra server behaviour beyond registered services (the gateway's generic proxy and HTTP
+/// ingress): hooks called by RunService at each stage of the server's life.
+class ServerExtension {
+ public:
+  virtual ~ServerExtension() = default;
+  /// Before the server is built: register generic services, set options.
+  virtual void ConfigureBuilder(grpc::ServerBuilder& builder) {}
+  /// After the server started serving.
+  virtual absl::Status OnStarted() { return absl::OkStatus(); }
+  /// SIGTERM received, before the gRPC server drains.
+  virtual void OnDraining() {}
+  /// After the gRPC server and worker pool stopped: flush and stop own threads.
+  virtual void OnStopped() {}
 };
 
 /// Everything that differs between the binaries; main.cpp fills it in and calls RunService.
@@ -54,6 +71,10 @@ struct ServiceSpec {
       make_services;
   // Fully qualified names reported by grpc.health.v1 besides "" (the whole server).
   std::vector<std::string> health_service_names;
+  // Optional extension (may be empty).
+  std::function<absl::StatusOr<std::unique_ptr<ServerExtension>>(ServiceContext&)> make_extension;
+  // The gateway serves /metrics, /healthz and /readyz on its own HTTP port instead.
+  bool admin_http = true;
 };
 
 /// The keys every service binary accepts (server.*, log.*, health.*, calendar.*, outbox.*,

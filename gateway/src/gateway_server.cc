@@ -1,0 +1,140 @@
+#include "gateway_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "audit.h"
+#include "auth.h"
+#include "backends.h"
+#include "clients.h"
+#include "core.h"
+#include "grpc_proxy.h"
+#include "regsuite/common/log.h"
+#include "secret_box.h"
+
+namespace regsuite::gateway {
+namespace {
+
+constexpr const char* kBackends[] = {"licensing", "inspection", "credit", "disclosure", "exchange"};
+constexpr int kDefaultPorts[] = {7101, 7102, 7103, 7104, 7105};
+
+class Gateway : public common::ServerExtension {
+ public:
+  Gateway(common::ServiceContext& ctx, SecretBox box) : ctx_(ctx), box_(std::move(box)) {}
+
+  absl::Status Init() {
+    const auto& config = ctx_.config;
+    registry_ = std::make_unique<ClientRegistry>(ctx_.pg, box_);
+    if (absl::Status s = registry_->Refresh(/*force=*/true); !s.ok()) return s;
+    authenticator_ = std::make_unique<Authenticator>(config.GetDuration("auth.timestamp_window"));
+    GuardOptions guard;
+    guard.nonce_window = 2 * config.GetDuration("auth.timestamp_window");
+    guard.default_rate = static_cast<double>(config.GetInt("ratelimit.default_rate"));
+    guard.default_burst = static_cast<int>(config.GetInt("ratelimit.default_burst"));
+    guard.anonymous_rate = static_cast<double>(config.GetInt("ratelimit.anonymous_rate"));
+    guard.anonymous_burst = static_cast<int>(config.GetInt("ratelimit.anonymous_burst"));
+    guard.fail_open = config.GetBool("ratelimit.fail_open");
+    guard_ = std::make_unique<RequestGuard>(ctx_.redis, guard);
+    std::map<std::string, std::string> backends;
+    for (const char* name : kBackends) {
+      backends[name] = config.GetString(absl::StrCat("backends.", name));
+    }
+    auto pool = BackendPool::Create(backends);
+    if (!pool.ok()) return pool.status();
+    backends_ = std::move(*pool);
+    const std::string& hash = config.GetString("audit.hash");
+    if (hash != "SHA-256" && hash != "SM3") {
+      return absl::InvalidArgumentError("audit.hash: must be SHA-256 or SM3");
+    }
+    audit_ = std::make_unique<AuditLog>(ctx_.pg, hash == "SM3" ? AuditHash::kSm3 : AuditHash::kSha256,
+                                        static_cast<size_t>(config.GetInt("audit.queue_capacity")));
+    core_ = std::make_unique<GatewayCore>(GatewayCore::Deps{
+        registry_.get(), authenticator_.get(), guard_.get(), backends_.get(), audit_.get(),
+        &ctx_.workers, &ctx_.metrics, &ctx_.clock, config.GetDuration("proxy.default_deadline")});
+    proxy_ = std::make_unique<GrpcProxy>(core_.get());
+    ctx_.metrics.Describe("regsuite_gateway_audit_queue_depth", "gauge",
+                          "audit records waiting to be written");
+    ctx_.metrics.AddCollector([audit = audit_.get()](common::MetricsRegistry& m) {
+      m.SetGauge("regsuite_gateway_audit_queue_depth", {}, static_cast<double>(audit->depth()));
+    });
+    return absl::OkStatus();
+  }
+
+  void ConfigureBuilder(grpc::ServerBuilder& builder) override {
+    builder.RegisterCallbackGenericService(proxy_.get());
+  }
+
+  absl::Status OnStarted() override {
+    registry_->Start(ctx_.config.GetDuration("auth.client_refresh"));
+    backends_->StartHealthChecks(ctx_.config.GetDuration("proxy.health_interval"));
+    audit_->Start(ctx_.config.GetDuration("audit.flush_interval"));
+    return absl::OkStatus();
+  }
+
+  void OnStopped() override {
+    backends_->Stop();
+    registry_->Stop();
+    audit_->Stop();  // flushes what is queued
+    common::LogInfo("audit log flushed", {{"rows_written", absl::StrCat(audit_->written())}});
+  }
+
+ private:
+  common::ServiceContext& ctx_;
+  SecretBox box_;
+  std::unique_ptr<ClientRegistry> registry_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<RequestGuard> guard_;
+  std::unique_ptr<BackendPool> backends_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<GatewayCore> core_;
+  std::unique_ptr<GrpcProxy> proxy_;
+};
+
+}  // namespace
+
+void AddGatewayConfigKeys(common::ConfigSchema& schema) {
+  schema.AddSecret("auth.master_key",
+                   "64 hex characters: the key that seals client secrets in the database")
+      .Add("auth.timestamp_window", common::ConfigType::kDuration, "300s",
+           "accepted distance between x-timestamp and the gateway clock (API.md: ±300 s)")
+      .Add("auth.client_refresh", common::ConfigType::kDuration, "1s",
+           "how often the client registry checks for changes")
+      .Add("ratelimit.default_rate", common::ConfigType::kInt, "200",
+           "requests per second per client when the client sets none")
+      .Add("ratelimit.default_burst", common::ConfigType::kInt, "400", "token bucket size")
+      .Add("ratelimit.anonymous_rate", common::ConfigType::kInt, "5",
+           "requests per second per address for public methods")
+      .Add("ratelimit.anonymous_burst", common::ConfigType::kInt, "10",
+           "token bucket size for anonymous callers")
+      .Add("ratelimit.fail_open", common::ConfigType::kBool, "false",
+           "when Redis is down: true lets calls through, false applies a local bucket")
+      .Add("audit.hash", common::ConfigType::kString, "SHA-256", "audit chain hash: SHA-256 or SM3")
+      .Add("audit.queue_capacity", common::ConfigType::kInt, "100000",
+           "audit records held in memory before calls are shed with UNAVAILABLE")
+      .Add("audit.flush_interval", common::ConfigType::kDuration, "100ms",
+           "longest wait before queued audit records are written")
+      .Add("proxy.default_deadline", common::ConfigType::kDuration, "30s",
+           "deadline of a backend call when the caller sets none")
+      .Add("proxy.health_interval", common::ConfigType::kDuration, "1s",
+           "how often backend endpoints are health-checked");
+  for (size_t i = 0; i < std::size(kBackends); ++i) {
+    schema.Add(absl::StrCat("backends.", kBackends[i]), common::ConfigType::kString,
+               absl::StrCat("127.0.0.1:", kDefaultPorts[i]),
+               absl::StrCat("endpoints of the ", kBackends[i],
+                            " service, host:port[,host:port...], round robin"));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<common::ServerExtension>> MakeGateway(common::ServiceContext& ctx) {
+  const std::string& key = ctx.config.GetString("auth.master_key");
+  if (key.empty()) {
+    return absl::InvalidArgumentError(
+        "auth.master_key: required; set REGSUITE_AUTH_MASTER_KEY or REGSUITE_AUTH_MASTER_KEY_FILE "
+        "(64 hex characters, e.g. from `openssl rand -hex 32`)");
+  }
+  auto box = SecretBox::FromHex(key);
+  if (!box.ok()) return box.status();
+  auto gateway = std::make_unique<Gateway>(ctx, std::move(*box));
+  if (absl::Status s = gateway->Init(); !s.ok()) return s;
+  return gateway;
+}
+
+}  // namespace regsuite::gateway

@@ -1,0 +1,389 @@
+// 双随机 draws: candidate and inspector snapshots, the recorded algorithm, verification.
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "inspection_service.h"
+#include "regsuite/common/crypto.h"
+#include "regsuite/common/dates.h"
+#include "regsuite/common/events.h"
+#include "regsuite/common/log.h"
+#include "regsuite/common/random.h"
+#include "regsuite/common/status.h"
+#include "regsuite/credit/v1/credit.pb.h"
+#include "store_util.h"
+
+namespace regsuite::inspection {
+namespace {
+
+constexpr char kBatchCheckSubjects[] = "/regsuite.credit.v1.CreditService/BatchCheckSubjects";
+constexpr int kCreditBatchMax = 1000;
+
+constexpr char kSelectCheckItem[] =
+    "SELECT name, array_to_string(industries, E'\\x1f'), safety_critical FROM check_items "
+    "WHERE code = $1";
+constexpr char kSelectDrawByKey[] = "SELECT draw FROM draws WHERE idempotency_key = $1";
+constexpr char kSelectCandidates[] = R"SQL(
+SELECT uscc, name, region_code, industry, operating_status FROM enterprises
+WHERE ($1::text = '' OR region_code LIKE $1::text || '%')
+  AND ($2::text = '' OR industry = $2)
+  AND (cardinality($3::text[]) = 0 OR industry = ANY($3::text[]))
+  AND (cardinality($4::int[]) = 0 OR risk_level = ANY($4::int[]))
+  AND tags @> $5::text[]
+)SQL";
+// Per enterprise this year: inspections counted against the red-list cap, and whether the
+// drawn check item was already inspected on a routine origin (一事不再查; complaint 3 and
+// case 4 do not count). Cancelled (3) inspections do not count.
+constexpr char kSelectThisYear[] = R"SQL(
+SELECT uscc, count(*)::int,
+       bool_or($2 = ANY(check_item_codes) AND origin NOT IN (3, 4))
+FROM inspections WHERE year = $1 AND status <> 3 GROUP BY uscc
+)SQL";
+constexpr char kSelectLastInspectors[] = R"SQL(
+SELECT DISTINCT ON (uscc) uscc, array_to_string(inspector_ids, E'\x1f') FROM inspections
+WHERE status <> 3 ORDER BY uscc, started_at DESC
+)SQL";
+constexpr char kSelectEligibleInspectors[] = R"SQL(
+SELECT inspector_id, certificate_no, region_code, array_to_string(industries, E'\x1f'),
+       array_to_string(conflict_usccs, E'\x1f'), name
+FROM inspectors WHERE active AND certificate_expiry >= $1::date
+)SQL";
+constexpr char kInsertDraw[] = R"SQL(
+INSERT INTO draws (draw_id, idempotency_key, check_item_code, seed, draw_date,
+  candidate_snapshot, inspector_snapshot, draw, drawn_at)
+VALUES ($1, NULLIF($2::text, ''), $3, $4::numeric, $5::date, $6, $7, $8, to_timestamp($9))
+)SQL";
+constexpr char kSelectDraw[] =
+    "SELECT draw, candidate_snapshot, inspector_snapshot FROM draws WHERE draw_id = $1";
+constexpr char kSelectListingCache[] = R"SQL(
+SELECT uscc, max(list_type) FROM credit_listing_cache
+WHERE active AND uscc = ANY($1::text[]) GROUP BY uscc
+)SQL";
+
+constexpr int kTierRed = 1;    // regsuite.credit.v1.CREDIT_TIER_RED
+constexpr int kTierBlack = 4;  // regsuite.credit.v1.CREDIT_TIER_BLACK
+
+DrawParameters ParamsOf(const v1::Draw& draw) {
+  DrawParameters p;
+  p.seed = draw.seed();
+  if (draw.sample_size_case() == v1::Draw::kRatio) p.ratio = draw.ratio();
+  if (draw.sample_size_case() == v1::Draw::kCount) p.count = draw.count();
+  p.team_size = draw.team_size();
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<CreditTierLookup> InspectionServiceImpl::LookUpCreditTiers(
+    pqxx::work& txn, const std::vector<std::string>& usccs) {
+  CreditTierLookup lookup;
+  if (usccs.empty()) {
+    lookup.source = "not needed";
+    return lookup;
+  }
+  std::string unavailable = "gateway not configured";
+  if (deps_.gateway != nullptr) {
+    absl::Status failure;
+    for (size_t start = 0; start < usccs.size() && failure.ok(); start += kCreditBatchMax) {
+      credit::v1::BatchCheckSubjectsRequest batch;
+      for (size_t i = start; i < std::min(usccs.size(), start + kCreditBatchMax); ++i) {
+        batch.add_usccs(usccs[i]);
+      }
+      credit::v1::BatchCheckSubjectsResponse statuses;
+      failure = deps_.gateway->Call(kBatchCheckSubjects, batch, &statuses);
+      if (failure.ok()) {
+        for (const auto& status : statuses.statuses()) {
+          lookup.tiers[status.uscc()] = static_cast<int>(status.tier());
+        }
+      }
+    }
+    if (failure.ok()) {
+      lookup.source = "gateway";
+      return lookup;
+    }
+    unavailable = std::string(failure.message());
+    lookup.tiers.clear();
+  }
+  // Fall back to the listings learnt from credit.listing_changed events, and say so.
+  pqxx::result rows = txn.exec_params(kSelectListingCache, PgTextArray(usccs));
+  for (const auto& row : rows) {
+    const int list_type = row[1].as<int>();  // 1 red, 2 black
+    lookup.tiers[row[0].c_str()] = list_type == 2 ? kTierBlack : kTierRed;
+  }
+  lookup.source = absl::StrCat("listing_cache (credit service unavailable: ", unavailable, ")");
+  common::LogInfo("credit tiers from the listing cache", {{"reason", unavailable}});
+  return lookup;
+}
+
+absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsRequest& request,
+                                                      v1::Draw* response) {
+  if (request.check_item_code().empty()) {
+    return common::FieldError("check_item_code", "is required");
+  }
+  const int32_t team_size = request.team_size() == 0 ? 2 : request.team_size();
+  if (team_size < 2) {
+    return common::FieldError("team_size", "at least 2 inspectors per team (国办发〔2015〕58号)");
+  }
+  DrawParameters params;
+  params.team_size = team_size;
+  if (request.sample_size_case() == v1::DrawInspectionsRequest::kRatio) {
+    params.ratio = request.ratio();
+  } else if (request.sample_size_case() == v1::DrawInspectionsRequest::kCount) {
+    params.count = request.count();
+  }
+  if (auto k = SampleSize(params, 0); !k.ok()) return k.status();
+  const std::string& region = request.filter().region_code();
+  if (region.size() > 6 || !std::all_of(region.begin(), region.end(), absl::ascii_isdigit)) {
+    return common::FieldError("filter.region_code", "must be a prefix of a 6-digit region code");
+  }
+  params.seed = request.has_seed() ? request.seed() : common::RandomSource::FromOs().seed();
+  const absl::Time now = deps_.clock.Now();
+  const absl::CivilDay today = deps_.clock.Today();
+
+  return deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {
+    if (!request.idempotency_key().empty()) {
+      pqxx::result prior = txn.exec_params(kSelectDrawByKey, request.idempotency_key());
+      if (!prior.empty()) return DecodeMessage(prior[0][0].c_str(), response);
+    }
+    pqxx::result item = txn.exec_params(kSelectCheckItem, request.check_item_code());
+    if (item.empty()) {
+      return common::FieldError("check_item_code",
+                                absl::StrCat("'", request.check_item_code(), "' is not in the check-item list"));
+    }
+    const std::string item_name = item[0][0].c_str();
+    const std::vector<std::string> item_industries = SplitUnitSeparated(item[0][1].c_str());
+
+    std::vector<std::string> risk_levels;
+    for (int level : request.filter().risk_levels()) risk_levels.push_back(absl::StrCat(level));
+    pqxx::result rows = txn.exec_params(kSelectCandidates, region, request.filter().industry(),
+                                        PgTextArray(item_industries), PgTextArray(risk_levels),
+                                        PgTextArray(request.filter().tags()));
+    struct Row {
+      std::string uscc, name, region, industry;
+      bool operating;
+    };
+    std::vector<Row> pool;
+    pool.reserve(rows.size());
+    for (const auto& r : rows) {
+      const int status = r[4].as<int>();
+      pool.push_back({r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(),
+                      status == v1::ENTERPRISE_STATUS_OPERATING ||
+                          status == v1::ENTERPRISE_STATUS_UNSPECIFIED});
+    }
+    std::sort(pool.begin(), pool.end(), [](const Row& a, const Row& b) { return a.uscc < b.uscc; });
+
+    absl::flat_hash_map<std::string, EnterpriseFacts> facts;
+    for (const auto& r : txn.exec_params(kSelectThisYear, static_cast<int>(today.year()),
+                                         request.check_item_code())) {
+      EnterpriseFacts& f = facts[r[0].c_str()];
+      f.inspections_this_year = r[1].as<int>();
+      f.same_item_this_year = !r[2].is_null() && r[2].as<bool>();
+    }
+    // Credit tiers matter only for the red-list cap, i.e. for enterprises already inspected.
+    std::vector<std::string> need_tier;
+    for (const Row& row : pool) {
+      auto it = facts.find(row.uscc);
+      if (it != facts.end() &&
+          it->second.inspections_this_year >= deps_.options.red_list_max_per_year) {
+        need_tier.push_back(row.uscc);
+      }
+    }
+    auto tiers = LookUpCreditTiers(txn, need_tier);
+    if (!tiers.ok()) return tiers.status();
+
+    absl::flat_hash_map<std::string, std::vector<std::string>> last_inspectors;
+    for (const auto& r : txn.exec(kSelectLastInspectors)) {
+      last_inspectors[r[0].c_str()] = SplitUnitSeparated(r[1].c_str());
+    }
+
+    v1::Draw draw;
+    std::vector<DrawCandidate> candidates;
+    absl::flat_hash_map<std::string, std::string> names;
+    for (const Row& row : pool) {
+      EnterpriseFacts f = facts.contains(row.uscc) ? facts[row.uscc] : EnterpriseFacts{};
+      f.operating = row.operating;
+      auto tier = tiers->tiers.find(row.uscc);
+      f.red_listed = tier != tiers->tiers.end() && tier->second == kTierRed;
+      if (auto exclusion = DrawExclusionFor(f, deps_.options.red_list_max_per_year)) {
+        auto* x = draw.add_excluded();
+        x->set_uscc(row.uscc);
+        x->set_name(row.name);
+        x->set_reason(*exclusion);
+        x->set_detail(absl::StrCat(v1::DrawExclusion_Name(*exclusion), "; inspections this year: ",
+                                   f.inspections_this_year));
+        continue;
+      }
+      names[row.uscc] = row.name;
+      DrawCandidate c{row.uscc, row.region, row.industry, {}};
+      if (auto it = last_inspectors.find(row.uscc); it != last_inspectors.end()) {
+        c.last_inspector_ids = it->second;
+        std::sort(c.last_inspector_ids.begin(), c.last_inspector_ids.end());
+      }
+      candidates.push_back(std::move(c));
+    }
+
+    std::vector<DrawInspector> inspectors;
+    absl::flat_hash_map<std::string, std::string> inspector_names;
+    for (const auto& r :
+         txn.exec_params(kSelectEligibleInspectors, common::FormatDate(today))) {
+      DrawInspector i{r[0].c_str(), r[1].c_str(), r[2].c_str(),
+                      SplitUnitSeparated(r[3].c_str()), SplitUnitSeparated(r[4].c_str())};
+      if (!region.empty() && !RegionCovers(i.region_code, region) &&
+          !absl::StartsWith(i.region_code, region)) {
+        continue;
+      }
+      std::sort(i.industries.begin(), i.industries.end());
+      std::sort(i.conflict_usccs.begin(), i.conflict_usccs.end());
+      inspector_names[i.inspector_id] = r[5].c_str();
+      inspectors.push_back(std::move(i));
+    }
+    std::sort(inspectors.begin(), inspectors.end(),
+              [](const DrawInspector& a, const DrawInspector& b) {
+                return a.inspector_id < b.inspector_id;
+              });
+
+    auto result = ComputeDraw(candidates, inspectors, params);
+    if (!result.ok()) return result.status();
+
+    const std::string candidate_text = CanonicalCandidates(candidates);
+    const std::string inspector_text = CanonicalInspectors(inspectors);
+    draw.set_draw_id(common::NewUuid());
+    draw.set_check_item_code(request.check_item_code());
+    *draw.mutable_filter() = request.filter();
+    if (params.ratio) draw.set_ratio(*params.ratio);
+    if (params.count) draw.set_count(*params.count);
+    draw.set_team_size(team_size);
+    draw.set_seed(params.seed);
+    draw.set_algorithm(std::string(kDrawAlgorithm));
+    draw.set_candidate_snapshot_hash(common::Sha256Hex(candidate_text));
+    draw.set_inspector_snapshot_hash(common::Sha256Hex(inspector_text));
+    draw.set_candidate_count(static_cast<int32_t>(candidates.size()));
+    draw.set_inspector_count(static_cast<int32_t>(inspectors.size()));
+    draw.set_selected_count(result->selected_count);
+    draw.set_credit_check(tiers->source);
+    draw.set_draw_date(common::FormatDate(today));
+    draw.set_drawn_by(request.drawn_by());
+    SetTimestamp(now, draw.mutable_drawn_at());
+    absl::flat_hash_map<std::string, const DrawInspector*> by_id;
+    for (const auto& i : inspectors) by_id[i.inspector_id] = &i;
+    for (size_t t = 0; t < result->usccs.size(); ++t) {
+      auto* e = draw.add_enterprises();
+      e->set_uscc(result->usccs[t]);
+      e->set_name(names[result->usccs[t]]);
+      e->set_team_index(static_cast<int32_t>(t));
+      e->set_weight(1.0);
+      auto* team = draw.add_teams();
+      team->set_team_index(static_cast<int32_t>(t));
+      for (const auto& id : result->teams[t].inspector_ids) {
+        auto* m = team->add_members();
+        m->set_inspector_id(id);
+        m->set_name(inspector_names[id]);
+        m->set_certificate_no(by_id[id]->certificate_no);
+      }
+    }
+    for (const auto& uscc : result->no_team_usccs) {
+      auto* x = draw.add_excluded();
+      x->set_uscc(uscc);
+      x->set_name(names[uscc]);
+      x->set_reason(v1::DRAW_EXCLUSION_NO_CONFLICT_FREE_TEAM);
+      x->set_detail("selected, but no team of eligible inspectors without a conflict could be formed");
+    }
+    draw.set_result_hash(common::Sha256Hex(CanonicalResult(*result)));
+
+    txn.exec_params(kInsertDraw, draw.draw_id(), request.idempotency_key(),
+                    draw.check_item_code(), absl::StrCat(draw.seed()), draw.draw_date(),
+                    candidate_text, inspector_text, EncodeMessage(draw),
+                    static_cast<double>(absl::ToUnixMicros(now)) / 1e6);
+
+    events::v1::DrawPublished published;
+    published.set_draw_id(draw.draw_id());
+    published.set_check_item_code(draw.check_item_code());
+    published.set_check_item_name(item_name);
+    published.set_industry(request.filter().industry());
+    published.set_region_code(region);
+    *published.mutable_drawn_at() = draw.drawn_at();
+    published.set_seed(draw.seed());
+    published.set_algorithm(draw.algorithm());
+    published.set_candidate_snapshot_hash(draw.candidate_snapshot_hash());
+    published.set_inspector_snapshot_hash(draw.inspector_snapshot_hash());
+    published.set_candidate_count(draw.candidate_count());
+    for (const auto& e : draw.enterprises()) {
+      auto* pe = published.add_enterprises();
+      pe->set_uscc(e.uscc());
+      pe->set_name(e.name());
+      pe->set_team_index(e.team_index());
+    }
+    for (const auto& t : draw.teams()) {
+      auto* pt = published.add_teams();
+      pt->set_team_index(t.team_index());
+      for (const auto& m : t.members()) {
+        auto* pm = pt->add_members();
+        pm->set_inspector_id(m.inspector_id());
+        pm->set_name(m.name());
+        pm->set_certificate_no(m.certificate_no());
+      }
+    }
+    auto enqueued = common::EnqueueOutbox(
+        txn, common::MakeEnvelopeEvent("inspection", common::DeliverEventMethod("disclosure"),
+                                       "draw", draw.draw_id(), "inspection.draw_published",
+                                       published, now));
+    if (!enqueued.ok()) return enqueued.status();
+    *response = std::move(draw);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status InspectionServiceImpl::DoGetDraw(const v1::GetDrawRequest& request,
+                                              v1::Draw* response) {
+  return deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result row = txn.exec_params(kSelectDraw, request.draw_id());
+    if (row.empty()) return absl::NotFoundError(absl::StrCat("draw ", request.draw_id()));
+    return DecodeMessage(row[0][0].c_str(), response);
+  });
+}
+
+absl::Status InspectionServiceImpl::DoVerifyDraw(const v1::VerifyDrawRequest& request,
+                                                 v1::VerifyDrawResponse* response) {
+  std::string candidate_text, inspector_text;
+  v1::Draw draw;
+  absl::Status loaded = deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result row = txn.exec_params(kSelectDraw, request.draw_id());
+    if (row.empty()) return absl::NotFoundError(absl::StrCat("draw ", request.draw_id()));
+    candidate_text = row[0][1].c_str();
+    inspector_text = row[0][2].c_str();
+    return DecodeMessage(row[0][0].c_str(), &draw);
+  });
+  if (!loaded.ok()) return loaded;
+  SetTimestamp(deps_.clock.Now(), response->mutable_verified_at());
+  response->set_recorded_result_hash(draw.result_hash());
+  response->set_candidate_snapshot_matches(common::Sha256Hex(candidate_text) ==
+                                           draw.candidate_snapshot_hash());
+  response->set_inspector_snapshot_matches(common::Sha256Hex(inspector_text) ==
+                                           draw.inspector_snapshot_hash());
+  auto candidates = ParseCandidates(candidate_text);
+  auto inspectors = ParseInspectors(inspector_text);
+  if (!candidates.ok() || !inspectors.ok()) {
+    response->set_mismatch_reason("recorded snapshot does not parse");
+    return absl::OkStatus();
+  }
+  auto result = ComputeDraw(*candidates, *inspectors, ParamsOf(draw));
+  if (!result.ok()) {
+    response->set_mismatch_reason(absl::StrCat("recomputation failed: ", result.status().message()));
+    return absl::OkStatus();
+  }
+  response->set_recomputed_result_hash(common::Sha256Hex(CanonicalResult(*result)));
+  std::vector<std::string> reasons;
+  if (!response->candidate_snapshot_matches()) reasons.push_back("candidate snapshot hash differs");
+  if (!response->inspector_snapshot_matches()) reasons.push_back("inspector snapshot hash differs");
+  if (response->recomputed_result_hash() != draw.result_hash()) {
+    reasons.push_back("recomputed result differs from the recorded result");
+  }
+  response->set_matches(reasons.empty());
+  response->set_mismatch_reason(absl::StrJoin(reasons, "; "));
+  return absl::OkStatus();
+}
+
+}  // namespace regsuite::inspection

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <google/protobuf/message.h>
+#include <google/protobuf/timestamp.pb.h>
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace regsuite::inspection {
+
+/// A PostgreSQL array literal ({"a","b"}) for a text[] parameter.
+template <typename Container>
+std::string PgTextArray(const Container& values) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& value : values) {
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    for (char c : absl::string_view(value)) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+/// Splits the output of array_to_string(col, E'\x1f').
+std::vector<std::string> SplitUnitSeparated(absl::string_view text);
+
+/// Base64 of the serialized message, for the *_pb text columns.
+std::string EncodeMessage(const google::protobuf::Message& message);
+absl::Status DecodeMessage(absl::string_view base64, google::protobuf::Message* message);
+
+void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out);
+
+/// ABORTED when the caller gave an etag that is not the current version.
+absl::Status CheckEtag(absl::string_view given, int64_t version);
+
+}  // namespace regsuite::inspection

@@ -1,0 +1,170 @@
+#include "certificate_signer.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "regsuite/common/check.h"
+
+namespace regsuite::licensing {
+namespace {
+
+void AppendField(std::string* out, absl::string_view name, absl::string_view value) {
+  absl::StrAppend(out, name, "=");
+  for (char c : value) {
+    if (c == '\\') {
+      out->append("\\\\");
+    } else if (c == '\n') {
+      out->append("\\n");
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('\n');
+}
+
+}  // namespace
+
+std::string CanonicalCertificate(const v1::Certificate& c) {
+  std::string out = "regsuite-certificate-v1\n";
+  AppendField(&out, "certificate_no", c.certificate_no());
+  AppendField(&out, "verification_code", c.verification_code());
+  AppendField(&out, "certificate_name", c.certificate_name());
+  AppendField(&out, "permit_type_code", c.permit_type_code());
+  AppendField(&out, "permit_type_name", c.permit_type_name());
+  AppendField(&out, "holder_uscc", c.holder().uscc());
+  AppendField(&out, "holder_name", c.holder().name());
+  AppendField(&out, "holder_legal_representative", c.holder().legal_representative());
+  AppendField(&out, "application_id", c.application_id());
+  AppendField(&out, "decision_no", c.decision_no());
+  AppendField(&out, "scope", c.scope());
+  AppendField(&out, "valid_from", c.valid_from());
+  AppendField(&out, "valid_until", c.valid_until());
+  AppendField(&out, "issued_at", absl::StrCat(c.issued_at().seconds()));
+  AppendField(&out, "issuing_authority", c.issuing_authority());
+  AppendField(&out, "previous_certificate_no", c.previous_certificate_no());
+  AppendField(&out, "signature_algorithm", c.signature_algorithm());
+  AppendField(&out, "key_id", c.key_id());
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::FromPemFile(
+    absl::string_view path, std::string key_id) {
+  std::ifstream in{std::string(path)};
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("licensing.signing_key_file: cannot read '", path, "'"));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return FromPem(buffer.str(), std::move(key_id));
+}
+
+absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::FromPem(
+    absl::string_view pem, std::string key_id) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return absl::InternalError("BIO_new_mem_buf failed");
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (key == nullptr) {
+    return absl::InvalidArgumentError("licensing.signing_key_file: not a PEM private key");
+  }
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
+    EVP_PKEY_free(key);
+    return absl::InvalidArgumentError("licensing.signing_key_file: key is not Ed25519");
+  }
+  return std::unique_ptr<CertificateSigner>(new CertificateSigner(key, std::move(key_id)));
+}
+
+absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::Generate(
+    std::string key_id) {
+  EVP_PKEY* key = nullptr;
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr);
+  if (ctx == nullptr || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_keygen(ctx, &key) <= 0) {
+    EVP_PKEY_CTX_free(ctx);
+    return absl::InternalError("Ed25519 key generation failed");
+  }
+  EVP_PKEY_CTX_free(ctx);
+  return std::unique_ptr<CertificateSigner>(new CertificateSigner(key, std::move(key_id)));
+}
+
+CertificateSigner::~CertificateSigner() { EVP_PKEY_free(key_); }
+
+absl::StatusOr<std::string> CertificateSigner::Sign(absl::string_view data) const {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t len = 0;
+  std::string sig;
+  bool ok = ctx != nullptr && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_) > 0 &&
+            EVP_DigestSign(ctx, nullptr, &len,
+                           reinterpret_cast<const unsigned char*>(data.data()), data.size()) > 0;
+  if (ok) {
+    sig.resize(len);
+    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                        reinterpret_cast<const unsigned char*>(data.data()), data.size()) > 0;
+    sig.resize(len);
+  }
+  EVP_MD_CTX_free(ctx);
+  if (!ok) return absl::InternalError("Ed25519 signing failed");
+  return sig;
+}
+
+bool CertificateSigner::Verify(absl::string_view data, absl::string_view signature) const {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key_) > 0 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                             data.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+absl::Status CertificateSigner::SignCertificate(v1::Certificate& certificate) const {
+  certificate.set_signature_algorithm(std::string(kAlgorithm));
+  certificate.set_key_id(key_id_);
+  auto sig = Sign(CanonicalCertificate(certificate));
+  if (!sig.ok()) return sig.status();
+  certificate.set_signature(*sig);
+  return absl::OkStatus();
+}
+
+bool CertificateSigner::VerifyCertificate(const v1::Certificate& certificate) const {
+  if (certificate.key_id() != key_id_ || certificate.signature_algorithm() != kAlgorithm) {
+    return false;
+  }
+  return Verify(CanonicalCertificate(certificate), certificate.signature());
+}
+
+std::string CertificateSigner::PublicKeyPem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(bio, key_);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return pem;
+}
+
+std::string CertificateSigner::PrivateKeyPem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key_, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return pem;
+}
+
+std::string NewVerificationCode() {
+  static constexpr char kAlphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";  // 32, no 0/1/I/O
+  unsigned char bytes[12];
+  RS_CHECK(RAND_bytes(bytes, sizeof(bytes)) == 1);
+  std::string code;
+  for (unsigned char b : bytes) code.push_back(kAlphabet[b % 32]);
+  return code;
+}
+
+}  // namespace regsuite::licensing

@@ -1,0 +1,174 @@
+"""Gateway end-to-end checks with an independent client (Python grpcio), per API.md.
+
+Signing is implemented here from the API.md text, not with regsuite's C++ code, so the test
+also checks that the contract is implementable as written.
+"""
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+import grpc
+
+from regsuite.credit.v1 import credit_pb2
+from regsuite.licensing.v1 import licensing_pb2
+
+GATEWAY = os.environ["E2E_GATEWAY"]
+WORK = os.environ["E2E_WORK"]
+BIN = os.environ["E2E_BIN"]
+CHECK_SUBJECT = "/regsuite.credit.v1.CreditService/CheckSubject"
+VALID_USCC = "91350100M000100Y43"
+failures = []
+
+
+def secret_of(app_key):
+    with open(os.path.join(WORK, app_key + ".secret")) as f:
+        return f.read().strip()
+
+
+def digest(method):
+    return (lambda *a: hashlib.new("sm3", *a)) if method == "HMAC-SM3" else hashlib.sha256
+
+
+def sign(app_key, path, body, method="HMAC-SHA256", secret=None, timestamp=None, nonce=None):
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or secrets.token_urlsafe(24)
+    body_hash = digest(method)(body).hexdigest()
+    to_sign = "\n".join(["POST", path, "", timestamp, nonce, body_hash]).encode()
+    mac = hmac.new((secret or secret_of(app_key)).encode(), to_sign, digest(method)).digest()
+    return [("x-app-key", app_key), ("x-timestamp", timestamp), ("x-nonce", nonce),
+            ("x-signature-method", method), ("x-signature", base64.b64encode(mac).decode())]
+
+
+channel = grpc.insecure_channel(GATEWAY)
+
+
+def call(path, request_bytes, metadata, timeout=5):
+    """Returns (code, message, initial metadata, trailing metadata)."""
+    rpc = channel.unary_unary(path, request_serializer=None, response_deserializer=None)
+    try:
+        _, c = rpc.with_call(request_bytes, metadata=metadata, timeout=timeout)
+        return grpc.StatusCode.OK, "", dict(c.initial_metadata()), dict(c.trailing_metadata())
+    except grpc.RpcError as e:
+        return e.code(), e.details(), dict(e.initial_metadata() or ()), dict(e.trailing_metadata() or ())
+
+
+def check(name, condition, detail=""):
+    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else "  -- " + detail))
+    if not condition:
+        failures.append(name)
+
+
+def subject_request(uscc=VALID_USCC):
+    return credit_pb2.CheckSubjectRequest(uscc=uscc).SerializeToString()
+
+
+PASSED_THROUGH = (grpc.StatusCode.OK, grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.INVALID_ARGUMENT)
+
+# 1. A valid signed gRPC call reaches the credit service; the answer comes back unchanged.
+body = subject_request()
+code, msg, initial, _ = call(CHECK_SUBJECT, body, sign("e2e-sha", CHECK_SUBJECT, body))
+check("a call signed with HMAC-SHA256 passes the gateway and reaches the credit service",
+      code in PASSED_THROUGH, f"{code} {msg}")
+check("the response carries x-request-id", "x-request-id" in initial, str(initial))
+bad = subject_request("913100007109242800")
+code, msg, _, _ = call(CHECK_SUBJECT, bad, sign("e2e-sha", CHECK_SUBJECT, bad))
+check("the backend's own status and message pass back unchanged (invalid USCC)",
+      code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNIMPLEMENTED), f"{code} {msg}")
+
+# 2. 国密: HMAC-SM3 with SM3 body hash.
+code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-sm3", CHECK_SUBJECT, body, method="HMAC-SM3"))
+check("a call signed with HMAC-SM3 passes the gateway", code in PASSED_THROUGH, f"{code} {msg}")
+code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-sm3", CHECK_SUBJECT, body, method="HMAC-SHA256"))
+check("an SM3 client signing with SHA-256 is refused (no downgrade)",
+      code == grpc.StatusCode.UNAUTHENTICATED, f"{code} {msg}")
+
+# 3. Rejections.
+code, msg, _, _ = call(CHECK_SUBJECT, body, [])
+check("no signature -> UNAUTHENTICATED", code == grpc.StatusCode.UNAUTHENTICATED, f"{code} {msg}")
+code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-sha", CHECK_SUBJECT, body, secret="wrong-secret"))
+check("wrong secret -> UNAUTHENTICATED", code == grpc.StatusCode.UNAUTHENTICATED, f"{code} {msg}")
+other = subject_request("91110000802100433B")
+code, msg, _, _ = call(CHECK_SUBJECT, other, sign("e2e-sha", CHECK_SUBJECT, body))
+check("body changed after signing -> UNAUTHENTICATED", code == grpc.StatusCode.UNAUTHENTICATED,
+      f"{code} {msg}")
+code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-sha", CHECK_SUBJECT, body, timestamp=int(time.time()) - 301))
+check("timestamp 301 s old -> UNAUTHENTICATED", code == grpc.StatusCode.UNAUTHENTICATED and
+      "x-timestamp" in msg, f"{code} {msg}")
+md = sign("e2e-sha", CHECK_SUBJECT, body)
+first, _, _, _ = call(CHECK_SUBJECT, body, md)
+code, msg, _, _ = call(CHECK_SUBJECT, body, md)
+check("reused nonce -> UNAUTHENTICATED", first in PASSED_THROUGH and
+      code == grpc.StatusCode.UNAUTHENTICATED and "x-nonce" in msg, f"{first} then {code} {msg}")
+code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-narrow", CHECK_SUBJECT, body))
+check("method not allowed for the client -> PERMISSION_DENIED",
+      code == grpc.StatusCode.PERMISSION_DENIED, f"{code} {msg}")
+code, msg, _, _ = call(CHECK_SUBJECT, body, sign("nobody", CHECK_SUBJECT, body, secret="x"))
+check("unknown client -> UNAUTHENTICATED", code == grpc.StatusCode.UNAUTHENTICATED, f"{code} {msg}")
+
+subprocess.run([os.path.join(BIN, "regctl"), "client", "disable", "e2e-off"], check=True,
+               stdout=subprocess.DEVNULL)
+deadline = time.time() + 5
+while True:
+    code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-off", CHECK_SUBJECT, body))
+    if code == grpc.StatusCode.UNAUTHENTICATED or time.time() > deadline:
+        break
+    time.sleep(0.1)
+check("disabled client -> UNAUTHENTICATED (registry refreshed without restart)",
+      code == grpc.StatusCode.UNAUTHENTICATED, f"{code} {msg}")
+
+# 4. Anonymous access only to public methods.
+verify_path = "/regsuite.licensing.v1.LicensingService/VerifyCertificate"
+req = licensing_pb2.VerifyCertificateRequest(certificate_no="X", verification_code="Y").SerializeToString()
+code, msg, _, _ = call(verify_path, req, [])
+check("anonymous VerifyCertificate is let through (public method; no licensing backend here)",
+      code == grpc.StatusCode.UNAVAILABLE or code in PASSED_THROUGH, f"{code} {msg}")
+
+# 5. Rate limit: rate 1/s, burst 2 -> the third call at once is refused with retry-after.
+codes = []
+retry_after = None
+for _ in range(4):
+    code, msg, _, trailing = call(CHECK_SUBJECT, body, sign("e2e-slow", CHECK_SUBJECT, body))
+    codes.append(code)
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        retry_after = trailing.get("retry-after")
+check("over quota -> RESOURCE_EXHAUSTED with retry-after",
+      grpc.StatusCode.RESOURCE_EXHAUSTED in codes and retry_after is not None and int(retry_after) >= 1,
+      f"{codes} retry-after={retry_after}")
+
+# 6. Backend killed: UNAVAILABLE quickly, not a hang.
+os.kill(int(os.environ["E2E_CREDIT_PID"]), signal.SIGKILL)
+time.sleep(0.3)
+started = time.time()
+code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-sha", CHECK_SUBJECT, body), timeout=10)
+elapsed = time.time() - started
+check("backend killed -> UNAVAILABLE well before the deadline",
+      code == grpc.StatusCode.UNAVAILABLE and elapsed < 5, f"{code} {msg} after {elapsed:.2f}s")
+
+# 7. Every call above is in the audit log, and the chain verifies; an edited row breaks it.
+time.sleep(0.5)
+env = dict(os.environ)
+psql = ["psql", "-qtA", "-h", env["REGSUITE_POSTGRES_HOST"], "-p", env["REGSUITE_POSTGRES_PORT"],
+        "-U", env["REGSUITE_POSTGRES_USER"], env["REGSUITE_POSTGRES_DBNAME"]]
+with open(env["REGSUITE_POSTGRES_PASSWORD_FILE"]) as f:
+    env["PGPASSWORD"] = f.read().strip()
+rows = int(subprocess.run(psql + ["-c", "SELECT count(*) FROM gateway.audit_log"], env=env,
+                          capture_output=True, text=True, check=True).stdout.strip())
+check("every call is in the audit log (at least the 20 made above)", rows >= 20, f"{rows} rows")
+uscc_rows = int(subprocess.run(psql + ["-c", f"SELECT count(*) FROM gateway.audit_log WHERE target_uscc = '{VALID_USCC}'"],
+                               env=env, capture_output=True, text=True, check=True).stdout.strip())
+check("audit rows name the target USCC read from the request", uscc_rows >= 3, f"{uscc_rows}")
+verify = subprocess.run([os.path.join(BIN, "regctl"), "audit", "verify"], capture_output=True, text=True)
+check("regctl audit verify: the chain is intact", verify.returncode == 0, verify.stdout + verify.stderr)
+subprocess.run(psql + ["-c", "UPDATE gateway.audit_log SET status_code = 0 WHERE id = 5"], env=env, check=True)
+verify = subprocess.run([os.path.join(BIN, "regctl"), "audit", "verify"], capture_output=True, text=True)
+check("a row edited in the database makes regctl audit verify fail at that row",
+      verify.returncode == 1 and "row 5" in verify.stdout, verify.stdout + verify.stderr)
+
+print(f"{len(failures)} failed" if failures else "all gateway e2e checks passed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End-to-end test of the gateway with independent clients (Python grpcio, curl): starts the
+# credit service and the gateway on free ports against the test PostgreSQL/Redis that
+# tools/test.sh runs, creates clients with regctl, then runs gateway_e2e.py.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bin=${REGSUITE_BIN_DIR:?run through tools/test.sh}
+python=${REGSUITE_TEST_PYTHON:-/usr/bin/python3}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+export REGSUITE_POSTGRES_HOST=$REGSUITE_TEST_PG_HOST REGSUITE_POSTGRES_PORT=$REGSUITE_TEST_PG_PORT
+export REGSUITE_POSTGRES_DBNAME=$REGSUITE_TEST_PG_DBNAME REGSUITE_POSTGRES_USER=$REGSUITE_TEST_PG_USER
+export REGSUITE_POSTGRES_PASSWORD_FILE=$REGSUITE_TEST_PG_PASSWORD_FILE
+export REGSUITE_REDIS_PORT=$REGSUITE_TEST_REDIS_PORT
+(umask 077 && openssl rand -hex 32 >"$work/master_key")
+export REGSUITE_AUTH_MASTER_KEY_FILE=$work/master_key
+
+"$bin/regctl" migrate >/dev/null
+# A fresh gateway schema for this run: clients sealed with this run's master key.
+PGPASSWORD=$(cat "$REGSUITE_POSTGRES_PASSWORD_FILE") psql -q -h "$REGSUITE_POSTGRES_HOST" \
+  -p "$REGSUITE_POSTGRES_PORT" -U "$REGSUITE_POSTGRES_USER" "$REGSUITE_POSTGRES_DBNAME" \
+  -c "TRUNCATE gateway.clients CASCADE; TRUNCATE gateway.audit_log;
+      UPDATE gateway.audit_head SET last_id = 0, last_hash = repeat('0', 64);" >/dev/null
+
+all_services=()
+for s in licensing inspection credit disclosure exchange; do all_services+=(--allow "regsuite.$s.v1.${s^}Service/*"); done
+"$bin/regctl" client create e2e-sha --name "e2e sha" "${all_services[@]}" --secret-out "$work/e2e-sha.secret" >/dev/null
+"$bin/regctl" client create e2e-sm3 --name "e2e sm3" --method HMAC-SM3 "${all_services[@]}" --secret-out "$work/e2e-sm3.secret" >/dev/null
+"$bin/regctl" client create e2e-narrow --name "only licensing" --allow "regsuite.licensing.v1.LicensingService/*" --secret-out "$work/e2e-narrow.secret" >/dev/null
+"$bin/regctl" client create e2e-slow --name "rate limited" "${all_services[@]}" --rate 1 --burst 2 --secret-out "$work/e2e-slow.secret" >/dev/null
+"$bin/regctl" client create e2e-off --name "to be disabled" "${all_services[@]}" --secret-out "$work/e2e-off.secret" >/dev/null
+
+credit_port=$(free_port)
+gw_port=$(free_port)
+gw_admin=$(free_port)
+REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$credit_port REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$(free_port) \
+  "$bin/credit-service" >"$work/credit.log" 2>&1 &
+pids+=($!)
+credit_pid=$!
+REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$gw_port REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$gw_admin \
+  REGSUITE_BACKENDS_CREDIT=127.0.0.1:$credit_port REGSUITE_AUDIT_FLUSH_INTERVAL=20ms \
+  REGSUITE_AUTH_CLIENT_REFRESH=200ms \
+  "$bin/regsuite-gateway" >"$work/gateway.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  "$bin/regctl" health "127.0.0.1:$gw_port" >/dev/null 2>&1 && "$bin/regctl" health "127.0.0.1:$credit_port" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+gen=$work/py
+mkdir -p "$gen"
+protoc -I "$root/protos" -I /usr/include --python_out="$gen" \
+  "$root/protos/google/api/http.proto" "$root/protos/google/api/annotations.proto" \
+  "$root/protos/regsuite/events/v1/events.proto" "$root/protos/regsuite/credit/v1/credit.proto" \
+  "$root/protos/regsuite/licensing/v1/licensing.proto"
+
+export E2E_GATEWAY=127.0.0.1:$gw_port E2E_WORK=$work E2E_CREDIT_PID=$credit_pid E2E_BIN=$bin
+status=0
+PYTHONPATH=$gen "$python" "$root/tests/e2e/gateway_e2e.py" || status=$?
+if ((status != 0)); then
+  echo "---- gateway log (tail)"; tail -n 40 "$work/gateway.log"
+  echo "---- credit log (tail)"; tail -n 20 "$work/credit.log"
+fi
+exit "$status"
