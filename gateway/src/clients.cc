@@ -168,8 +168,8 @@ absl::StatusOr<ClientStore::Created> ClientStore::Create(
   }
   if (!key_ok) return common::FieldError("app_key", "3-64 characters from [A-Za-z0-9_.-]");
   if (display_name.empty()) return common::FieldError("display_name", "required");
-  if (kind != "system" && kind != "service" && kind != "platform") {
-    return common::FieldError("kind", "must be system, service or platform");
+  if (kind != "system" && kind != "service" && kind != "platform" && kind != "operator") {
+    return common::FieldError("kind", "must be system, service, platform or operator");
   }
   if (rate_per_second < 0) return common::FieldError("rate_per_second", "must be >= 0");
   if (burst < 0) return common::FieldError("burst", "must be >= 0");

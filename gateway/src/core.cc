@@ -30,6 +30,7 @@ bool Forwardable(absl::string_view key) {
            key == "content-type" || key == "user-agent" || key == "host" || key == "x-caller" ||
            key == "x-signature" || key == "x-nonce" || key == "x-timestamp" ||
            key == "x-signature-method" || key == "content-length" || key == "connection" ||
+           key == "x-gateway-internal" ||
            key == "accept" || key == "accept-encoding");
 }
 
@@ -62,6 +63,7 @@ struct GatewayCore::Call {
   std::optional<SignatureHeaders> headers;
   const AccessRule* rule = nullptr;
   Endpoint* endpoint = nullptr;
+  bool internal = false;  // the gateway's own admin backend
   CallResult result;
   // Backend call state.
   grpc::ClientContext context;
@@ -131,6 +133,7 @@ void GatewayCore::Dispatch(IncomingCall in, std::function<void(CallResult)> done
     return;
   }
   call->endpoint = backend->Pick();
+  call->internal = backend->name() == "gateway";
   // Replay protection and rate limits talk to Redis: not on the ingress thread.
   bool queued = deps_.workers->TrySubmit([this, call] {
     RequestGuard::Outcome outcome = deps_.guard->Check(
@@ -171,6 +174,7 @@ void GatewayCore::Forward(std::shared_ptr<Call> call) {
     call->context.AddMetadata("traceparent", call->traceparent);
   }
   call->context.AddMetadata("x-caller", call->caller);
+  if (call->internal) call->context.AddMetadata("x-gateway-internal", deps_.internal_token);
   grpc::Slice slice(call->in.request_bytes);
   call->request = grpc::ByteBuffer(&slice, 1);
   grpc::GenericStub stub(call->endpoint->channel);

@@ -34,6 +34,8 @@ class GatewayCore : public CallDispatcher {
     common::MetricsRegistry* metrics;
     const common::Clock* clock;
     absl::Duration default_deadline;
+    // Proves to the internal GatewayAdmin listener that a call passed this pipeline.
+    std::string internal_token;
   };
   explicit GatewayCore(Deps deps);
 

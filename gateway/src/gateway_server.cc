@@ -1,6 +1,7 @@
 #include "gateway_server.h"
 
 #include "absl/strings/str_cat.h"
+#include "admin_service.h"
 #include "audit.h"
 #include "auth.h"
 #include "backends.h"
@@ -8,6 +9,7 @@
 #include "core.h"
 #include "grpc_proxy.h"
 #include "regsuite/common/log.h"
+#include "regsuite/common/signing.h"
 #include "secret_box.h"
 
 namespace regsuite::gateway {
@@ -33,10 +35,22 @@ class Gateway : public common::ServerExtension {
     guard.anonymous_burst = static_cast<int>(config.GetInt("ratelimit.anonymous_burst"));
     guard.fail_open = config.GetBool("ratelimit.fail_open");
     guard_ = std::make_unique<RequestGuard>(ctx_.redis, guard);
+    // GatewayAdmin runs on an internal loopback listener reached only through the proxy.
+    internal_token_ = common::NewNonce();
+    admin_service_ = std::make_unique<GatewayAdminService>(ctx_.pg, box_, ctx_.workers, internal_token_);
+    grpc::ServerBuilder admin_builder;
+    int admin_port = 0;
+    admin_builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &admin_port);
+    admin_builder.RegisterService(admin_service_.get());
+    admin_server_ = admin_builder.BuildAndStart();
+    if (admin_server_ == nullptr || admin_port == 0) {
+      return absl::UnavailableError("GatewayAdmin: internal listener could not start");
+    }
     std::map<std::string, std::string> backends;
     for (const char* name : kBackends) {
       backends[name] = config.GetString(absl::StrCat("backends.", name));
     }
+    backends["gateway"] = absl::StrCat("127.0.0.1:", admin_port);
     auto pool = BackendPool::Create(backends);
     if (!pool.ok()) return pool.status();
     backends_ = std::move(*pool);
@@ -48,7 +62,8 @@ class Gateway : public common::ServerExtension {
                                         static_cast<size_t>(config.GetInt("audit.queue_capacity")));
     core_ = std::make_unique<GatewayCore>(GatewayCore::Deps{
         registry_.get(), authenticator_.get(), guard_.get(), backends_.get(), audit_.get(),
-        &ctx_.workers, &ctx_.metrics, &ctx_.clock, config.GetDuration("proxy.default_deadline")});
+        &ctx_.workers, &ctx_.metrics, &ctx_.clock, config.GetDuration("proxy.default_deadline"),
+        internal_token_});
     proxy_ = std::make_unique<GrpcProxy>(core_.get());
     ctx_.metrics.Describe("regsuite_gateway_audit_queue_depth", "gauge",
                           "audit records waiting to be written");
@@ -70,6 +85,7 @@ class Gateway : public common::ServerExtension {
   }
 
   void OnStopped() override {
+    admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     backends_->Stop();
     registry_->Stop();
     audit_->Stop();  // flushes what is queued
@@ -86,6 +102,9 @@ class Gateway : public common::ServerExtension {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<GatewayCore> core_;
   std::unique_ptr<GrpcProxy> proxy_;
+  std::string internal_token_;
+  std::unique_ptr<GatewayAdminService> admin_service_;
+  std::unique_ptr<grpc::Server> admin_server_;
 };
 
 }  // namespace

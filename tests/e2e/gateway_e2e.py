@@ -17,6 +17,7 @@ import grpc
 
 from regsuite.credit.v1 import credit_pb2
 from regsuite.licensing.v1 import licensing_pb2
+from regsuite.gateway.v1 import admin_pb2
 
 GATEWAY = os.environ["E2E_GATEWAY"]
 WORK = os.environ["E2E_WORK"]
@@ -141,6 +142,20 @@ check("over quota -> RESOURCE_EXHAUSTED with retry-after",
       grpc.StatusCode.RESOURCE_EXHAUSTED in codes and retry_after is not None and int(retry_after) >= 1,
       f"{codes} retry-after={retry_after}")
 
+# 5b. GatewayAdmin through the gateway: allowed for the operator client, denied otherwise.
+list_path = "/regsuite.gateway.v1.GatewayAdmin/ListClients"
+req = admin_pb2.ListClientsRequest().SerializeToString()
+rpc = channel.unary_unary(list_path, request_serializer=None, response_deserializer=None)
+try:
+    reply = admin_pb2.ListClientsResponse.FromString(rpc(req, metadata=sign("e2e-admin", list_path, req), timeout=5))
+    keys = sorted(c.app_key for c in reply.clients)
+    check("GatewayAdmin.ListClients through the gateway lists the clients",
+          "e2e-sha" in keys and "e2e-admin" in keys, str(keys))
+except grpc.RpcError as e:
+    check("GatewayAdmin.ListClients through the gateway lists the clients", False, f"{e.code()} {e.details()}")
+code, msg, _, _ = call(list_path, req, sign("e2e-sha", list_path, req))
+check("GatewayAdmin is denied to a client without access", code == grpc.StatusCode.PERMISSION_DENIED, f"{code} {msg}")
+
 # 6. Backend killed: UNAVAILABLE quickly, not a hang.
 os.kill(int(os.environ["E2E_CREDIT_PID"]), signal.SIGKILL)
 time.sleep(0.3)
@@ -169,6 +184,13 @@ subprocess.run(psql + ["-c", "UPDATE gateway.audit_log SET status_code = 0 WHERE
 verify = subprocess.run([os.path.join(BIN, "regctl"), "audit", "verify"], capture_output=True, text=True)
 check("a row edited in the database makes regctl audit verify fail at that row",
       verify.returncode == 1 and "row 5" in verify.stdout, verify.stdout + verify.stderr)
+
+vpath = "/regsuite.gateway.v1.GatewayAdmin/VerifyAuditChain"
+vreq = admin_pb2.VerifyAuditChainRequest().SerializeToString()
+vrpc = channel.unary_unary(vpath, request_serializer=None, response_deserializer=None)
+vreply = admin_pb2.VerifyAuditChainResponse.FromString(vrpc(vreq, metadata=sign("e2e-admin", vpath, vreq), timeout=10))
+check("GatewayAdmin.VerifyAuditChain names the edited row too",
+      not vreply.ok and vreply.first_bad_row_id == 5, str(vreply))
 
 print(f"{len(failures)} failed" if failures else "all gateway e2e checks passed")
 sys.exit(1 if failures else 0)

@@ -37,6 +37,7 @@ for s in licensing inspection credit disclosure exchange; do all_services+=(--al
 "$bin/regctl" client create e2e-sm3 --name "e2e sm3" --method HMAC-SM3 "${all_services[@]}" --secret-out "$work/e2e-sm3.secret" >/dev/null
 "$bin/regctl" client create e2e-narrow --name "only licensing" --allow "regsuite.licensing.v1.LicensingService/*" --secret-out "$work/e2e-narrow.secret" >/dev/null
 "$bin/regctl" client create e2e-slow --name "rate limited" "${all_services[@]}" --rate 1 --burst 2 --secret-out "$work/e2e-slow.secret" >/dev/null
+"$bin/regctl" client create e2e-admin --name "operator" --kind operator --allow "regsuite.gateway.v1.GatewayAdmin/*" --secret-out "$work/e2e-admin.secret" >/dev/null
 "$bin/regctl" client create e2e-off --name "to be disabled" "${all_services[@]}" --secret-out "$work/e2e-off.secret" >/dev/null
 
 credit_port=$(free_port)
@@ -61,7 +62,7 @@ mkdir -p "$gen"
 protoc -I "$root/protos" -I /usr/include --python_out="$gen" \
   "$root/protos/google/api/http.proto" "$root/protos/google/api/annotations.proto" \
   "$root/protos/regsuite/events/v1/events.proto" "$root/protos/regsuite/credit/v1/credit.proto" \
-  "$root/protos/regsuite/licensing/v1/licensing.proto"
+  "$root/protos/regsuite/licensing/v1/licensing.proto" "$root/protos/regsuite/gateway/v1/admin.proto"
 
 export E2E_GATEWAY=127.0.0.1:$gw_port E2E_WORK=$work E2E_CREDIT_PID=$credit_pid E2E_BIN=$bin
 status=0

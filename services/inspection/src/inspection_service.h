@@ -68,6 +68,8 @@ class InspectionServiceImpl final : public v1::InspectionService::CallbackServic
   REGSUITE_INSPECTION_METHOD(DrawInspections, v1::DrawInspectionsRequest, v1::Draw);
   REGSUITE_INSPECTION_METHOD(GetDraw, v1::GetDrawRequest, v1::Draw);
   REGSUITE_INSPECTION_METHOD(VerifyDraw, v1::VerifyDrawRequest, v1::VerifyDrawResponse);
+  REGSUITE_INSPECTION_METHOD(PublishMonthlyPlan, v1::PublishMonthlyPlanRequest,
+                             v1::MonthlyPlan);
   REGSUITE_INSPECTION_METHOD(StartInspection, v1::StartInspectionRequest, v1::Inspection);
   REGSUITE_INSPECTION_METHOD(GetInspection, v1::GetInspectionRequest, v1::Inspection);
   REGSUITE_INSPECTION_METHOD(ListInspections, v1::ListInspectionsRequest,

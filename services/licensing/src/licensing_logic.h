@@ -89,12 +89,12 @@ class LicensingLogic {
     int64_t version = 0;
   };
   struct CertificateChange {
-    v1::CertificateStatus to;
-    std::string reason;
-    std::string decision_no;
-    std::string source_case_id;
-    std::string actor;
-    std::string suspended_until;
+    v1::CertificateStatus to = v1::CERTIFICATE_STATUS_UNSPECIFIED;
+    std::string reason = {};
+    std::string decision_no = {};
+    std::string source_case_id = {};
+    std::string actor = {};
+    std::string suspended_until = {};
   };
 
   absl::CivilDay Today() const { return clock_.Today(); }

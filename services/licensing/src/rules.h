@@ -68,7 +68,7 @@ struct InstantApprovalInputs {
   bool materials_complete = false;
   bool past_false_commitment = false;
   // nullopt: credit was not asked or could not be reached.
-  std::optional<CreditStanding> credit;
+  std::optional<CreditStanding> credit = std::nullopt;
 };
 
 /// Reasons the application must go to normal review; empty means approve instantly.

@@ -675,3 +675,30 @@ TEST_CASE("penalty flow: assess, propose with hearing and legal review, decide, 
                   "'inspection.licence_sanction_ordered'") == 1);
   }
 }
+
+TEST_CASE("monthly plan: published ≥ 15 days before the month, routine dates outside the quiet days") {
+  Harness h;  // today is 2026-11-23
+  SeedDirectory(h, 2, 2);
+  v1::PublishMonthlyPlanRequest req;
+  req.set_month("2027-01");
+  req.set_region_code("330106");
+  req.set_published_by("科长");
+  auto* entry = req.add_entries();
+  entry->set_uscc(MakeUscc(1));
+  entry->set_check_item_code("WHP-01");
+  entry->set_planned_date("2027-01-12");
+  v1::MonthlyPlan plan;
+  grpc::Status quiet = CALL(h, PublishMonthlyPlan, req, &plan);
+  CHECK(quiet.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(quiet.error_message().find("宁静日") != std::string::npos);
+  entry->set_planned_date("2027-01-21");
+  REQUIRE(CALL(h, PublishMonthlyPlan, req, &plan).ok());
+  CHECK(plan.publish_deadline() == "2026-12-17");
+  CHECK(plan.entries(0).enterprise_name() == "企业1");
+  CHECK(h.Count("SELECT count(*) FROM outbox WHERE event_type = "
+                "'inspection.monthly_plan_published'") == 1);
+  req.set_month("2026-12");  // deadline 2026-11-16 has passed
+  entry->set_planned_date("2026-12-21");
+  CHECK(CALL(h, PublishMonthlyPlan, req, &plan).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+}
