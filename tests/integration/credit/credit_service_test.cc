@@ -579,3 +579,68 @@ TEST_CASE("DeliverEvent: a PenaltyDecided at a 3x fine records once and proposes
             uscc) == 1);
   CHECK(Check(*replica.stub, uscc).tier() == v1::CREDIT_TIER_WATCH);
 }
+
+TEST_CASE(
+    "profile grade follows the records; measures name their enforcing service; late objections are "
+    "refused") {
+  Schema schema;
+  FakeClock clock(absl::CivilSecond(2026, 5, 6, 10, 0, 0));
+  Replica replica(schema.name, clock);
+  auto& stub = *replica.stub;
+  const std::string uscc = FreshUscc();
+  v1::RecordCreditEventRequest event;
+  event.set_event_id("grade-1");
+  event.set_uscc(uscc);
+  event.set_kind(v1::CREDIT_RECORD_KIND_PENALTY);
+  event.set_severity(v1::SEVERITY_SERIOUS);
+  event.set_decided_date("2026-04-20");
+  v1::RecordCreditEventResponse recorded;
+  REQUIRE(Call(stub, &v1::CreditService::Stub::RecordCreditEvent, event, &recorded).ok());
+  v1::GetCreditProfileRequest get;
+  get.set_uscc(uscc);
+  v1::CreditProfile profile;
+  REQUIRE(Call(stub, &v1::CreditService::Stub::GetCreditProfile, get, &profile).ok());
+  CHECK(profile.records_size() == 1);
+  CHECK(profile.score() == 80);
+  CHECK(profile.grade() == v1::CREDIT_GRADE_B);
+  CHECK(profile.grade_rule_version() == "2026-01-01");
+  CHECK(Check(stub, uscc).grade() == v1::CREDIT_GRADE_B);
+
+  v1::ListMeasuresRequest measures_request;
+  measures_request.set_list_type(v1::LIST_TYPE_RED);
+  v1::ListMeasuresResponse measures;
+  REQUIRE(Call(stub, &v1::CreditService::Stub::ListMeasures, measures_request, &measures).ok());
+  bool max_inspections = false;
+  for (const auto& m : measures.measures()) {
+    CHECK(m.list_type() == v1::LIST_TYPE_RED);
+    if (m.code() == "MAX_INSPECTIONS_1_PER_YEAR")
+      max_inspections = m.enforcing_service() == "inspection";
+  }
+  CHECK(max_inspections);
+
+  v1::ProposeListingRequest propose;
+  propose.set_uscc(uscc);
+  propose.set_list_type(v1::LIST_TYPE_BLACK);
+  propose.set_reason_code("BLACK_OTHER");
+  propose.set_basis("应急管理部令第11号");
+  v1::Listing listing;
+  REQUIRE(Call(stub, &v1::CreditService::Stub::ProposeListing, propose, &listing).ok());
+  v1::NotifyListingRequest notify;
+  notify.set_listing_id(listing.listing_id());
+  REQUIRE(Call(stub, &v1::CreditService::Stub::NotifyListing, notify, &listing).ok());
+  CHECK(listing.objection_deadline() == "2026-05-13");  // Wed 5/6 + 5 WD
+  clock.SetNow(
+      absl::FromCivil(absl::CivilSecond(2026, 5, 14, 9, 0, 0), regsuite::common::BureauTimeZone()));
+  v1::RecordObjectionRequest late;
+  late.set_listing_id(listing.listing_id());
+  late.set_statement("迟到的申辩");
+  grpc::Status refused = Call(stub, &v1::CreditService::Stub::RecordObjection, late, &listing);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(refused.error_message().find("NOTIFIED") != std::string::npos);
+  v1::DecideListingRequest stale;
+  stale.set_listing_id(listing.listing_id());
+  stale.set_reason("r");
+  stale.set_etag("999");
+  CHECK(Call(stub, &v1::CreditService::Stub::DecideListing, stale, &listing).error_code() ==
+        grpc::StatusCode::ABORTED);
+}
