@@ -268,6 +268,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     busy_ = true;
     const auto& header = parser_->get();
+    method_ = std::string(header.method_string());
+    path_ = std::string(header.target().substr(0, header.target().find('?')));
     request_id_ = std::string(header["x-request-id"]);
     if (!IsSafeRequestId(request_id_)) request_id_ = regsuite::common::NewUuid();
     if (auto length = parser_->content_length(); length && *length > options().max_body_bytes) {
@@ -324,6 +326,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Handle(Request request) {
     stream_.expires_never();
+    body_bytes_ = request.body().size();
     version_ = request.version();
     keep_alive_ = request.keep_alive();
     absl::string_view target(request.target().data(), request.target().size());
@@ -451,6 +454,20 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void WriteOwnError(int status, grpc::StatusCode code, absl::string_view message,
                      bool close) {
+    if (request_id_.empty()) request_id_ = regsuite::common::NewUuid();
+    if (server_->ops_.on_rejected) {
+      RejectedRequest rejected;
+      rejected.method = method_;
+      rejected.path = path_;
+      if (route_ != nullptr) rejected.route = route_->path_template;
+      rejected.peer = peer_;
+      rejected.http_status = status;
+      rejected.code = code;
+      rejected.message = std::string(message);
+      rejected.request_id = request_id_;
+      rejected.request_bytes = body_bytes_;
+      server_->ops_.on_rejected(rejected);
+    }
     Response response(static_cast<bhttp::status>(status), version_);
     response.set(bhttp::field::content_type, "application/json");
     response.body() = ErrorJson(status, code, message, request_id_);
@@ -474,6 +491,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnWrite(beast::error_code ec, bool close) {
     busy_ = false;
     route_ = nullptr;
+    body_bytes_ = 0;
+    method_.clear();
+    path_.clear();
     allow_.clear();
     request_id_.clear();
     if (ec) return DoClose();
@@ -511,6 +531,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<HttpServer::Impl> server_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string peer_;
+  std::string method_;
+  std::string path_;
+  size_t body_bytes_ = 0;
   std::string request_id_;
   std::string allow_;
   const HttpRoute* route_ = nullptr;

@@ -31,12 +31,29 @@ struct OpsResponse {
   std::string body;
 };
 
+/// A request the ingress answered itself without reaching the core (unknown route 404,
+/// wrong method 405, bad JSON/query/header 400, body too large 413, headers too large 431),
+/// reported so the owner can count and audit it.
+struct RejectedRequest {
+  std::string method;      // as sent; empty when the request line did not parse
+  std::string path;        // URL path as sent
+  std::string route;       // the matched template, when the route was found
+  std::string peer;        // "ipv4:127.0.0.1:50312"
+  int http_status = 0;
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  std::string message;     // "field: rule"
+  std::string request_id;
+  size_t request_bytes = 0;  // body bytes read (0 when the body was refused)
+};
+
 /// Callbacks answering the operations endpoints, unauthenticated; unset ones answer 404.
 /// Called on an io thread: they must not block.
 struct OpsHandlers {
   std::function<OpsResponse()> healthz;
   std::function<OpsResponse()> readyz;
   std::function<OpsResponse()> metrics;
+  // Optional: told about every RejectedRequest (io thread, must not block).
+  std::function<void(const RejectedRequest&)> on_rejected;
 };
 
 /// The gateway's HTTP/1.1 JSON ingress (Boost.Beast, asynchronous, keep-alive): routes a

@@ -628,7 +628,7 @@ TEST_CASE(
   v1::NotifyListingRequest notify;
   notify.set_listing_id(listing.listing_id());
   REQUIRE(Call(stub, &v1::CreditService::Stub::NotifyListing, notify, &listing).ok());
-  CHECK(listing.objection_deadline() == "2026-05-13");  // Wed 5/6 + 5 WD
+  CHECK(listing.objection_deadline() == "2026-05-12");  // 5/7, 5/8, Sat 5/9 (make-up), 5/11, 5/12
   clock.SetNow(
       absl::FromCivil(absl::CivilSecond(2026, 5, 14, 9, 0, 0), regsuite::common::BureauTimeZone()));
   v1::RecordObjectionRequest late;

@@ -105,12 +105,22 @@ struct TestServer {
     OpsHandlers ops;
     ops.healthz = [] { return OpsResponse{200, "text/plain", "ok\n"}; };
     ops.metrics = [] { return OpsResponse{200, "text/plain; version=0.0.4", "up 1\n"}; };
+    ops.on_rejected = [this](const RejectedRequest& r) {
+      absl::MutexLock lock(&mu);
+      rejected.push_back(r);
+    };
     server.emplace(options, testing::Routes(), testing::Transcoder(), &dispatcher, ops);
     auto bound = server->Start("127.0.0.1:0");
     if (!bound.ok()) FAIL(bound.status().ToString());
     port = *bound;
   }
+  std::vector<RejectedRequest> Rejected() {
+    absl::MutexLock lock(&mu);
+    return rejected;
+  }
   FakeDispatcher dispatcher;
+  absl::Mutex mu;
+  std::vector<RejectedRequest> rejected ABSL_GUARDED_BY(mu);
   std::optional<HttpServer> server;
   int port = 0;
 };
@@ -237,6 +247,19 @@ TEST_CASE("the gateway's own failures are JSON errors: 404, 405, 400, 413", "[se
   CHECK(too_large.result_int() == 413);
   CHECK_THAT(too_large.body(), Catch::StartsWith(R"({"error":{"code":413,)"));
   CHECK(t.dispatcher.calls().empty());
+
+  // Each was reported to on_rejected (for metrics and the audit log).
+  auto rejected = t.Rejected();
+  REQUIRE(rejected.size() == 6);
+  CHECK(rejected[0].http_status == 404);
+  CHECK(rejected[0].method == "GET");
+  CHECK(rejected[0].path == "/v1/credit/nowhere");
+  CHECK(rejected[1].http_status == 405);
+  CHECK(rejected[2].http_status == 400);
+  CHECK(rejected[2].request_id == "client-rid-1");
+  CHECK(rejected[2].route == "/v1/credit/subjects:batchCheck");
+  CHECK(rejected[5].http_status == 413);
+  CHECK(rejected[5].code == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_CASE("a core error keeps its code, message, request id and retry-after", "[server]") {
