@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
        .binary = "regsuite-gateway",
        .summary = "regsuite API gateway: the only door into regsuite (gRPC and HTTP/JSON)",
        .default_grpc_listen = "127.0.0.1:7000",
-       .default_metrics_listen = "127.0.0.1:7080",
+       // Unused: the HTTP ingress (http.listen) serves /metrics, /healthz and /readyz.
+       .default_metrics_listen = "127.0.0.1:0",
        .migrations = regsuite::gateway::MigrationFiles(),
        .add_config_keys = regsuite::gateway::AddGatewayConfigKeys,
        .make_services =
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
            -> absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> {
          return std::vector<std::unique_ptr<grpc::Service>>{};
        },
-       .make_extension = regsuite::gateway::MakeGateway},
+       .make_extension = regsuite::gateway::MakeGateway,
+       .admin_http = false},
       argc, argv);
 }

@@ -66,8 +66,12 @@ redis_env() {
 component_env() {
   local c=$1
   echo "REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$(grpc_port_of "$c")"
-  # the gateway's admin HTTP port (/healthz, /readyz, /metrics) is its HTTP port
-  echo "REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$(other_port_of "$c")"
+  if [[ $c == gateway ]]; then
+    # the HTTP/JSON ingress also serves /healthz, /readyz and /metrics
+    echo "REGSUITE_HTTP_LISTEN=127.0.0.1:$(other_port_of "$c")"
+  else
+    echo "REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$(other_port_of "$c")"
+  fi
   if [[ $c != gateway ]]; then
     echo "REGSUITE_GATEWAY_TARGET=127.0.0.1:$PORT_GATEWAY_GRPC"
     echo "REGSUITE_GATEWAY_SECRET_FILE=$SECRETS_DIR/svc-$c.secret"

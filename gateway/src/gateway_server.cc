@@ -8,6 +8,10 @@
 #include "clients.h"
 #include "core.h"
 #include "grpc_proxy.h"
+#include "http/descriptors.h"
+#include "http/routes.h"
+#include "http/server.h"
+#include "http/transcode.h"
 #include "regsuite/common/log.h"
 #include "regsuite/common/signing.h"
 #include "secret_box.h"
@@ -65,6 +69,45 @@ class Gateway : public common::ServerExtension {
         &ctx_.workers, &ctx_.metrics, &ctx_.clock, config.GetDuration("proxy.default_deadline"),
         internal_token_});
     proxy_ = std::make_unique<GrpcProxy>(core_.get());
+
+    auto api = ApiDescriptors::Embedded();
+    if (!api.ok()) return api.status();
+    auto routes = HttpRouteTable::Build(**api);
+    if (!routes.ok()) return routes.status();
+    HttpServerOptions http_options;
+    http_options.io_threads = static_cast<int>(config.GetInt("http.io_threads"));
+    http_options.max_body_bytes = static_cast<size_t>(config.GetInt("http.max_body_bytes"));
+    http_options.default_timeout = config.GetDuration("proxy.default_deadline");
+    OpsHandlers ops;
+    ops.healthz = [] { return OpsResponse{200, "application/json", R"({"status":"ok"})"}; };
+    ops.readyz = [this] {
+      absl::Status ready = ctx_.readiness();
+      if (ready.ok()) return OpsResponse{200, "application/json", R"({"status":"ready"})"};
+      return OpsResponse{503, "application/json",
+                         ErrorJson(503, grpc::StatusCode::UNAVAILABLE, ready.message(), "")};
+    };
+    ops.metrics = [this] {
+      return OpsResponse{200, "text/plain; version=0.0.4", ctx_.metrics.RenderText()};
+    };
+    // The ingress's own refusals (404, 405, 400, 413) never reach the core: audit them here.
+    ops.on_rejected = [this](const RejectedRequest& r) {
+      AuditRecord record;
+      record.at = ctx_.clock.Now();
+      record.client = "-";
+      record.method = absl::StrCat(r.method, " ", r.path);
+      record.route = r.route.empty() ? "http" : r.route;
+      record.status_code = static_cast<int>(r.code);
+      record.request_id = r.request_id;
+      record.peer = r.peer;
+      record.request_bytes = static_cast<int64_t>(r.request_bytes);
+      audit_->TryAppend(std::move(record));
+      ctx_.metrics.IncCounter("regsuite_gateway_requests_total",
+                              {{"route", record.route}, {"method", "-"},
+                               {"code", absl::StrCat(static_cast<int>(r.code))}, {"client", "-"}});
+    };
+    http_ = std::make_unique<HttpServer>(http_options, *routes,
+                                         std::make_shared<const JsonTranscoder>(*api), core_.get(),
+                                         std::move(ops));
     ctx_.metrics.Describe("regsuite_gateway_audit_queue_depth", "gauge",
                           "audit records waiting to be written");
     ctx_.metrics.AddCollector([audit = audit_.get()](common::MetricsRegistry& m) {
@@ -81,8 +124,13 @@ class Gateway : public common::ServerExtension {
     registry_->Start(ctx_.config.GetDuration("auth.client_refresh"));
     backends_->StartHealthChecks(ctx_.config.GetDuration("proxy.health_interval"));
     audit_->Start(ctx_.config.GetDuration("audit.flush_interval"));
+    auto port = http_->Start(ctx_.config.GetString("http.listen"));
+    if (!port.ok()) return port.status();
+    common::LogInfo("HTTP/JSON ingress listening", {{"port", absl::StrCat(*port)}});
     return absl::OkStatus();
   }
+
+  void OnDraining() override { http_->Stop(); }
 
   void OnStopped() override {
     admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -102,6 +150,7 @@ class Gateway : public common::ServerExtension {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<GatewayCore> core_;
   std::unique_ptr<GrpcProxy> proxy_;
+  std::unique_ptr<HttpServer> http_;
   std::string internal_token_;
   std::unique_ptr<GatewayAdminService> admin_service_;
   std::unique_ptr<grpc::Server> admin_server_;
@@ -133,7 +182,12 @@ void AddGatewayConfigKeys(common::ConfigSchema& schema) {
       .Add("proxy.default_deadline", common::ConfigType::kDuration, "30s",
            "deadline of a backend call when the caller sets none")
       .Add("proxy.health_interval", common::ConfigType::kDuration, "1s",
-           "how often backend endpoints are health-checked");
+           "how often backend endpoints are health-checked")
+      .Add("http.listen", common::ConfigType::kString, "127.0.0.1:7080",
+           "HTTP/JSON ingress, also /healthz, /readyz and /metrics")
+      .Add("http.io_threads", common::ConfigType::kInt, "2", "HTTP server I/O threads")
+      .Add("http.max_body_bytes", common::ConfigType::kInt, "1048576",
+           "largest HTTP request body; larger ones get 413");
   for (size_t i = 0; i < std::size(kBackends); ++i) {
     schema.Add(absl::StrCat("backends.", kBackends[i]), common::ConfigType::kString,
                absl::StrCat("127.0.0.1:", kDefaultPorts[i]),

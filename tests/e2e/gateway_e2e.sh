@@ -15,7 +15,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# N distinct free ports, chosen while all are held open so none is handed out twice.
+free_ports() {
+  "$python" -c 'import socket,sys
+socks=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1",0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
 
 export REGSUITE_POSTGRES_HOST=$REGSUITE_TEST_PG_HOST REGSUITE_POSTGRES_PORT=$REGSUITE_TEST_PG_PORT
 export REGSUITE_POSTGRES_DBNAME=$REGSUITE_TEST_PG_DBNAME REGSUITE_POSTGRES_USER=$REGSUITE_TEST_PG_USER
@@ -40,22 +46,31 @@ for s in licensing inspection credit disclosure exchange; do all_services+=(--al
 "$bin/regctl" client create e2e-admin --name "operator" --kind operator --allow "regsuite.gateway.v1.GatewayAdmin/*" --secret-out "$work/e2e-admin.secret" >/dev/null
 "$bin/regctl" client create e2e-off --name "to be disabled" "${all_services[@]}" --secret-out "$work/e2e-off.secret" >/dev/null
 
-credit_port=$(free_port)
-gw_port=$(free_port)
-gw_admin=$(free_port)
-REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$credit_port REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$(free_port) \
+read -r credit_port credit_metrics gw_port gw_admin < <(free_ports 4)
+REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$credit_port REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$credit_metrics \
   "$bin/credit-service" >"$work/credit.log" 2>&1 &
 pids+=($!)
 credit_pid=$!
-REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$gw_port REGSUITE_SERVER_METRICS_LISTEN=127.0.0.1:$gw_admin \
+REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$gw_port REGSUITE_HTTP_LISTEN=127.0.0.1:$gw_admin \
+  REGSUITE_HTTP_MAX_BODY_BYTES=4096 \
   REGSUITE_BACKENDS_CREDIT=127.0.0.1:$credit_port REGSUITE_AUDIT_FLUSH_INTERVAL=20ms \
   REGSUITE_AUTH_CLIENT_REFRESH=200ms \
   "$bin/regsuite-gateway" >"$work/gateway.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
-  "$bin/regctl" health "127.0.0.1:$gw_port" >/dev/null 2>&1 && "$bin/regctl" health "127.0.0.1:$credit_port" >/dev/null 2>&1 && break
+up=0
+for _ in $(seq 1 150); do
+  if "$bin/regctl" health "127.0.0.1:$gw_port" >/dev/null 2>&1 &&
+    "$bin/regctl" health "127.0.0.1:$credit_port" >/dev/null 2>&1; then
+    up=1
+    break
+  fi
   sleep 0.2
 done
+if ((up == 0)); then
+  echo "gateway or credit service not SERVING after 30 s"
+  tail -n 20 "$work/gateway.log" "$work/credit.log"
+  exit 1
+fi
 
 gen=$work/py
 mkdir -p "$gen"
@@ -64,6 +79,7 @@ protoc -I "$root/protos" -I /usr/include --python_out="$gen" \
   "$root/protos/regsuite/events/v1/events.proto" "$root/protos/regsuite/credit/v1/credit.proto" \
   "$root/protos/regsuite/licensing/v1/licensing.proto" "$root/protos/regsuite/gateway/v1/admin.proto"
 
+export E2E_GATEWAY_HTTP=127.0.0.1:$gw_admin
 export E2E_GATEWAY=127.0.0.1:$gw_port E2E_WORK=$work E2E_CREDIT_PID=$credit_pid E2E_BIN=$bin
 status=0
 PYTHONPATH=$gen "$python" "$root/tests/e2e/gateway_e2e.py" || status=$?

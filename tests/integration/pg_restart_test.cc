@@ -63,14 +63,15 @@ TEST_CASE("a service reports NOT_SERVING while PostgreSQL or Redis is down and S
                      absl::Seconds(30)));
   CHECK(status_is("SERVING"));
 
-  SECTION("methods not implemented yet answer UNIMPLEMENTED") {
+  SECTION("the served API answers, bad input named by field") {
     auto stub = regsuite::credit::v1::CreditService::NewStub(
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
     grpc::ClientContext ctx;
     regsuite::credit::v1::CheckSubjectRequest request;
     regsuite::credit::v1::SubjectStatus response;
-    CHECK(stub->CheckSubject(&ctx, request, &response).error_code() ==
-          grpc::StatusCode::UNIMPLEMENTED);
+    grpc::Status status = stub->CheckSubject(&ctx, request, &response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(status.error_message().rfind("uscc:", 0) == 0);
   }
   SECTION("PostgreSQL down, then back") {
     regsuite::testing::StopPostgres();
