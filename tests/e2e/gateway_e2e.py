@@ -242,6 +242,34 @@ check("HTTP: /metrics exposes gateway request counters and auth failures",
       status == 200 and "regsuite_gateway_requests_total" in text and
       "regsuite_gateway_auth_failures_total" in text, f"{status}")
 
+# 5d. A deadline the call cannot meet comes back as DEADLINE_EXCEEDED, not a hang.
+code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-sha", CHECK_SUBJECT, body), timeout=0.001)
+check("an expired deadline -> DEADLINE_EXCEEDED", code == grpc.StatusCode.DEADLINE_EXCEEDED, f"{code} {msg}")
+
+# 5e. Redis stopped during traffic: replay protection fails closed (UNAVAILABLE, no crash),
+# public anonymous calls still answered by the local limiter; all recovers when Redis returns.
+subprocess.run(os.environ["REGSUITE_TEST_REDIS_STOP_CMD"], shell=True, check=True,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-sha", CHECK_SUBJECT, body))
+    check("Redis down: a signed call is refused UNAVAILABLE (replay protection fails closed)",
+          code == grpc.StatusCode.UNAVAILABLE and "replay" in msg, f"{code} {msg}")
+    req = licensing_pb2.VerifyCertificateRequest(certificate_no="X", verification_code="Y").SerializeToString()
+    code, msg, _, _ = call(verify_path, req, [])
+    check("Redis down: an anonymous public call passes the local limiter (then the absent backend)",
+          code == grpc.StatusCode.UNAVAILABLE and "replay" not in msg, f"{code} {msg}")
+finally:
+    subprocess.run(os.environ["REGSUITE_TEST_REDIS_START_CMD"], shell=True, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+deadline = time.time() + 10
+while True:
+    code, msg, _, _ = call(CHECK_SUBJECT, body, sign("e2e-sha", CHECK_SUBJECT, body))
+    if code == grpc.StatusCode.OK or time.time() > deadline:
+        break
+    time.sleep(0.2)
+check("Redis back: signed calls succeed again without restarting the gateway",
+      code == grpc.StatusCode.OK, f"{code} {msg}")
+
 # 6. Backend killed: UNAVAILABLE quickly, not a hang.
 os.kill(int(os.environ["E2E_CREDIT_PID"]), signal.SIGKILL)
 time.sleep(0.3)
