@@ -75,6 +75,9 @@ component_env() {
   if [[ $c != gateway ]]; then
     echo "REGSUITE_GATEWAY_TARGET=127.0.0.1:$PORT_GATEWAY_GRPC"
     echo "REGSUITE_GATEWAY_SECRET_FILE=$SECRETS_DIR/svc-$c.secret"
+    if [[ $c == licensing ]]; then
+      echo "REGSUITE_LICENSING_SIGNING_KEY_FILE=$SECRETS_DIR/licensing_signing_key.pem"
+    fi
   else
     echo "REGSUITE_AUTH_MASTER_KEY_FILE=$MASTER_KEY_FILE"
   fi
@@ -183,6 +186,12 @@ ensure_clients() {
   chmod 700 "$SECRETS_DIR"
   if [[ ! -s $MASTER_KEY_FILE ]]; then
     (umask 077 && openssl rand -hex 32 >"$MASTER_KEY_FILE")
+  fi
+  # the bureau's e-certificate signing key (Ed25519); its public half verifies offline
+  if [[ ! -s $SECRETS_DIR/licensing_signing_key.pem ]]; then
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$SECRETS_DIR/licensing_signing_key.pem")
+    openssl pkey -in "$SECRETS_DIR/licensing_signing_key.pem" -pubout \
+      -out "$INSTANCE/licensing_signing_key.pub.pem"
   fi
   mapfile -t regctl_env < <(pg_env)
   regctl_env+=("REGSUITE_AUTH_MASTER_KEY_FILE=$MASTER_KEY_FILE")
