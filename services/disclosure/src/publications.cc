@@ -3,9 +3,13 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "proto_json.h"
@@ -50,20 +54,59 @@ constexpr char kUpdateRecord[] =
 constexpr char kSelectMasked[] = "SELECT masked::text, version FROM records WHERE index_no = $1";
 constexpr char kSelectOriginalForUpdate[] =
     "SELECT original::text, version FROM records WHERE index_no = $1 FOR UPDATE";
-constexpr char kSearch[] =
-    "SELECT masked::text, version, year, seq FROM records "
-    "WHERE status = $1 AND ($2 = 0 OR category = $2) AND ($3 = '' OR uscc = $3) "
-    "AND (NULLIF($4,'')::date IS NULL OR publish_date >= NULLIF($4,'')::date) "
-    "AND (NULLIF($5,'')::date IS NULL OR publish_date <= NULLIF($5,'')::date) "
-    "AND ($6 = '' OR search_text ILIKE $6) "
-    "AND ($7 = 0 OR (year, seq) < ($7, $8)) "
-    "ORDER BY year DESC, seq DESC LIMIT $9";
-constexpr char kSearchCount[] =
-    "SELECT count(*) FROM records "
-    "WHERE status = $1 AND ($2 = 0 OR category = $2) AND ($3 = '' OR uscc = $3) "
-    "AND (NULLIF($4,'')::date IS NULL OR publish_date >= NULLIF($4,'')::date) "
-    "AND (NULLIF($5,'')::date IS NULL OR publish_date <= NULLIF($5,'')::date) "
-    "AND ($6 = '' OR search_text ILIKE $6)";
+// Search. Every query applies the same filters: $1 status, $2 category (0 = any), $3 uscc
+// ('' = any), $4/$5 publish-date range ('' = open), $6/$7 the page cursor (year, seq; 0 =
+// first page). Results come newest first: (year DESC, seq DESC), the order of
+// records_by_status_order.
+#define RS_SEARCH_FILTERS                                                              \
+  "status = $1 AND ($2 = 0 OR category = $2) AND ($3 = '' OR uscc = $3) "              \
+  "AND (NULLIF($4,'')::date IS NULL OR publish_date >= NULLIF($4,'')::date) "          \
+  "AND (NULLIF($5,'')::date IS NULL OR publish_date <= NULLIF($5,'')::date) "          \
+  "AND ($6 = 0 OR (year, seq) < ($6, $7)) "
+#define RS_SEARCH_ORDER "ORDER BY year DESC, seq DESC "
+#define RS_SEARCH_COLUMNS "SELECT masked::text, version, year, seq FROM "
+// Counting stops here; above it total_size is a lower bound (total_size_capped).
+constexpr int kSearchCountCap = 10000;
+// No text: $8 page size + 1; $8 the count cap + 1.
+constexpr char kSearchAll[] =
+    RS_SEARCH_COLUMNS "records WHERE " RS_SEARCH_FILTERS RS_SEARCH_ORDER "LIMIT $8";
+constexpr char kCountAll[] =
+    "SELECT count(*) FROM (SELECT 1 FROM records WHERE " RS_SEARCH_FILTERS "LIMIT $8) AS c";
+// The window: the newest $9 filtered records, of which those matching $8 (an ILIKE pattern).
+constexpr char kWindowCounts[] =
+    "SELECT count(*), count(*) FILTER (WHERE search_text ILIKE $8) FROM (SELECT search_text "
+    "FROM records WHERE " RS_SEARCH_FILTERS RS_SEARCH_ORDER "LIMIT $9) AS w";
+constexpr char kWindowPage[] =
+    RS_SEARCH_COLUMNS "(SELECT masked, version, year, seq, search_text FROM records WHERE "
+    RS_SEARCH_FILTERS RS_SEARCH_ORDER "LIMIT $9) AS w WHERE search_text ILIKE $8 "
+    RS_SEARCH_ORDER "LIMIT $10";
+// The bigram index: the records holding every bigram of $9 (the query text) in the asked
+// category, confirmed with the ILIKE pattern $8. MATERIALIZED keeps the planner on the index:
+// it is only used when the window showed the text to be rare, where a scan in publication
+// order is slowest. Without a category, one index condition per category, OR-ed.
+std::string IndexedSearch(bool count) {
+  std::string match = "search_bigrams @> search_bigrams($2, $9::text)";
+  // $2 is 0 here: every category's bigrams.
+  std::vector<std::string> any;
+  for (int c = v1::RecordCategory_MIN + 1; c <= v1::RecordCategory_MAX; ++c) {
+    any.push_back(absl::StrCat("search_bigrams @> search_bigrams(", c, ", $9::text)"));
+  }
+  return absl::StrCat(
+      "WITH candidates AS MATERIALIZED (SELECT index_no FROM records WHERE CASE WHEN $2 = 0 "
+      "THEN (", absl::StrJoin(any, " OR "), ") ELSE ", match, " END) ",
+      count ? "SELECT count(*) FROM (SELECT 1 FROM " : RS_SEARCH_COLUMNS,
+      "records JOIN candidates USING (index_no) WHERE " RS_SEARCH_FILTERS
+      "AND search_text ILIKE $8 ",
+      count ? "LIMIT $10) AS c" : RS_SEARCH_ORDER "LIMIT $10");
+}
+// A one-character query has no bigram: a scan in publication order.
+constexpr char kScanPage[] = RS_SEARCH_COLUMNS "records WHERE " RS_SEARCH_FILTERS
+    "AND search_text ILIKE $8 " RS_SEARCH_ORDER "LIMIT $9";
+constexpr char kScanCount[] = "SELECT count(*) FROM (SELECT 1 FROM records WHERE "
+    RS_SEARCH_FILTERS "AND search_text ILIKE $8 LIMIT $9) AS c";
+#undef RS_SEARCH_FILTERS
+#undef RS_SEARCH_ORDER
+#undef RS_SEARCH_COLUMNS
 constexpr char kSelectExpiring[] =
     "SELECT index_no FROM records WHERE status = 2 AND publication_end_date < $1::date "
     "ORDER BY publication_end_date, index_no LIMIT 200 FOR UPDATE SKIP LOCKED";
@@ -79,6 +122,13 @@ std::string StatusName(v1::RecordStatus status) {
   std::string name = v1::RecordStatus_Name(status);
   constexpr absl::string_view kPrefix = "RECORD_STATUS_";
   return name.rfind(kPrefix.data(), 0) == 0 ? name.substr(kPrefix.size()) : name;
+}
+
+// UTF-8 characters in `text` (bytes that do not continue a multi-byte sequence).
+size_t CodePointCount(absl::string_view text) {
+  size_t count = 0;
+  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
+  return count;
 }
 
 std::string EscapeLike(absl::string_view text) {
@@ -373,25 +423,77 @@ absl::StatusOr<v1::SearchRecordsResponse> Publications::Search(
     }
   }
   std::string query(absl::StripAsciiWhitespace(request.query()));
-  std::string pattern = query.empty() ? "" : absl::StrCat("%", EscapeLike(query), "%");
+  const std::string pattern = query.empty() ? "" : absl::StrCat("%", EscapeLike(query), "%");
+  const int category = static_cast<int>(request.category());
+  const bool one_character = CodePointCount(query) == 1;
+  const int window = settings_.search_window;
   return pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<v1::SearchRecordsResponse> {
+    // Runs a search statement: the filters, from the page cursor (`paged`) or from the start
+    // (the total counts every match, whichever page is asked), then `more` parameters.
+    auto run = [&](bool paged, const std::string& sql, const auto&... more) {
+      return txn.exec_params(sql, static_cast<int>(status), category, uscc, request.from_date(),
+                             request.to_date(), paged ? after_year : 0, paged ? after_seq : 0,
+                             more...);
+    };
+    static const std::string kIndexedPage = IndexedSearch(/*count=*/false);
+    static const std::string kIndexedCount = IndexedSearch(/*count=*/true);
+    // The records holding the text, found through the bigram index (a scan in publication
+    // order for one character, which has no bigram).
+    auto rare_page = [&] {
+      return one_character ? run(true, kScanPage, pattern, page_size + 1)
+                           : run(true, kIndexedPage, pattern, query, page_size + 1);
+    };
+    auto rare_count = [&] {
+      return one_character ? run(false, kScanCount, pattern, kSearchCountCap + 1)
+                           : run(false, kIndexedCount, pattern, query, kSearchCountCap + 1);
+    };
+    pqxx::result page;
+    int64_t total = 0;
+    bool capped = false;
+    auto count_capped = [&](const pqxx::result& count) {
+      total = count[0][0].as<int64_t>();
+      capped = total > kSearchCountCap;
+      total = std::min<int64_t>(total, kSearchCountCap);
+    };
+    if (query.empty()) {
+      page = run(true, kSearchAll, page_size + 1);
+      count_capped(run(false, kCountAll, kSearchCountCap + 1));
+    } else {
+      // Text search picks its path by how common the text is among the newest `window`
+      // filtered records. Common (more than a page there) or all records fit the window: the
+      // page is read from the window in publication order, and the total is the window's
+      // count (a lower bound when the window was full). Rare: the bigram index finds the few
+      // records holding it, where a scan in publication order would read the whole table.
+      pqxx::result stats = run(false, kWindowCounts, pattern, window);
+      const int64_t scanned = stats[0][0].as<int64_t>();
+      const int64_t hits = stats[0][1].as<int64_t>();
+      if (scanned < window || hits > page_size) {
+        total = hits;
+        capped = scanned == window;
+        page = run(true, kWindowPage, pattern, window, page_size + 1);
+        // A later page whose window, counted from the cursor, is full but short of a page:
+        // the text thins out further back; the index serves the rest.
+        if (after_year != 0 && static_cast<int>(page.size()) <= page_size &&
+            run(true, kCountAll, window)[0][0].as<int64_t>() == window) {
+          page = rare_page();
+        }
+      } else {
+        page = rare_page();
+        count_capped(rare_count());
+      }
+    }
     v1::SearchRecordsResponse response;
-    pqxx::result rows = txn.exec_params(
-        kSearch, static_cast<int>(status), static_cast<int>(request.category()), uscc,
-        request.from_date(), request.to_date(), pattern, after_year, after_seq, page_size + 1);
-    for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
-      auto record = ReadMasked(rows[i]);
+    for (size_t i = 0; i < page.size() && static_cast<int>(i) < page_size; ++i) {
+      auto record = ReadMasked(page[i]);
       if (!record.ok()) return record.status();
       *response.add_records() = *std::move(record);
     }
-    if (static_cast<int>(rows.size()) > page_size) {
-      const auto& last = rows[page_size - 1];
+    if (static_cast<int>(page.size()) > page_size) {
+      const auto& last = page[page_size - 1];
       response.set_next_page_token(absl::StrCat(last[2].c_str(), ".", last[3].c_str()));
     }
-    pqxx::result count = txn.exec_params(kSearchCount, static_cast<int>(status),
-                                         static_cast<int>(request.category()), uscc,
-                                         request.from_date(), request.to_date(), pattern);
-    response.set_total_size(count[0][0].as<int>());
+    response.set_total_size(static_cast<int32_t>(total));
+    response.set_total_size_capped(capped);
     return response;
   });
 }

@@ -114,6 +114,9 @@ void AddDisclosureConfigKeys(common::ConfigSchema& schema) {
           "Withdraw a publication within this many WD of the decision's change (行政处罚法 Art 48)")
       .Add("disclosure.overdue_warning_wd", ConfigType::kInt, "2",
            "ListOverdue also lists items due within this many WD")
+      .Add("disclosure.search_window", ConfigType::kInt, "4000",
+           "A text search reads this many of the newest matching-filter records in publication "
+           "order before it uses the bigram index (larger: faster common words, slower rare ones)")
       .Add("disclosure.request_reply_wd", ConfigType::kInt, "20",
            "Reply to an information request within this many WD (条例 Art 33)")
       .Add("disclosure.request_correction_wd", ConfigType::kInt, "7",
@@ -166,6 +169,10 @@ absl::StatusOr<DisclosureSettings> ReadDisclosureSettings(const common::Config& 
     int64_t v = config.GetInt(key);
     if (v < 0 || v > 1000) return KeyError(key, "must be between 0 and 1000");
     *field = static_cast<int>(v);
+  }
+  s.search_window = static_cast<int>(config.GetInt("disclosure.search_window"));
+  if (s.search_window < 1 || s.search_window > 1000000) {
+    return KeyError("disclosure.search_window", "must be between 1 and 1000000");
   }
   s.expiry_job_enabled = config.GetBool("disclosure.expiry_job_enabled");
   s.expiry_job_interval = config.GetDuration("disclosure.expiry_job_interval");

@@ -48,6 +48,9 @@ struct DisclosureSettings {
   int applicant_correction_wd = 15;
   int max_extension_wd = 20;
   int consultation_wd = 15;
+  // A text search scans this many of the newest filtered records in publication order
+  // before it turns to the bigram index (Publications::Search).
+  int search_window = 4000;
   bool expiry_job_enabled = true;
   absl::Duration expiry_job_interval = absl::Hours(1);
 

@@ -346,6 +346,61 @@ TEST_CASE("search pages with page_token and filters by USCC") {
   CHECK(env.publications.Search(request)->records_size() == 0);
 }
 
+TEST_CASE("search: common text is read in publication order, rare text through the bigram "
+          "index, with the same answers either way") {
+  Env env;
+  // Seven penalties; only the oldest two mention 烟花爆竹 (rare among the newest records).
+  for (int i = 0; i < 7; ++i) {
+    auto request = PenaltyRequest("w" + std::to_string(i), "2026-09-10");
+    if (i < 2) request.mutable_record()->set_body("该公司在烟花爆竹储存仓库超量储存。");
+    REQUIRE(env.publications.Publish(request).ok());
+  }
+  auto index_nos = [](const v1::SearchRecordsResponse& r) {
+    std::vector<std::string> out;
+    for (const auto& record : r.records()) out.push_back(record.index_no());
+    return out;
+  };
+  const std::vector<std::string> rare_expected = {"TESTAGENCY/2026-00002",
+                                                  "TESTAGENCY/2026-00001"};
+  // The whole table fits the window (default 4000): exact counts.
+  auto rare = env.Search("烟花爆竹", v1::RECORD_CATEGORY_PENALTY_DECISION);
+  CHECK(index_nos(rare) == rare_expected);
+  CHECK(rare.total_size() == 2);
+  CHECK_FALSE(rare.total_size_capped());
+  // A window of 3: the newest three hold no 烟花爆竹, so the bigram index answers, exactly.
+  env.settings.search_window = 3;
+  rare = env.Search("烟花爆竹", v1::RECORD_CATEGORY_PENALTY_DECISION);
+  CHECK(index_nos(rare) == rare_expected);
+  CHECK(rare.total_size() == 2);
+  CHECK_FALSE(rare.total_size_capped());
+  CHECK(env.Search("爆竹").records_size() == 2);  // two characters, any category
+  CHECK(env.Search("爆竹", v1::RECORD_CATEGORY_LICENSING_DECISION).records_size() == 0);
+  CHECK(env.Search("竹储存仓").records_size() == 2);
+  CHECK(env.Search("量储存仓").records_size() == 0);  // every bigram present, not the phrase
+  // Common text (警示): a page from the window, the total a lower bound.
+  v1::SearchRecordsRequest request;
+  request.set_query("警示");
+  request.set_page_size(2);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto response = env.publications.Search(request);
+    REQUIRE(response.ok());
+    if (page == 0) {
+      CHECK(response->total_size() == 3);  // three in the window of three
+      CHECK(response->total_size_capped());
+    }
+    for (const auto& r : response->records()) seen.push_back(r.index_no());
+    if (response->next_page_token().empty()) break;
+    request.set_page_token(response->next_page_token());
+  }
+  // Later pages leave the window and continue through the index: every record (the penalty
+  // details of all seven name the missing 警示 signs), newest first, none twice.
+  CHECK(seen == std::vector<std::string>{"TESTAGENCY/2026-00007", "TESTAGENCY/2026-00006",
+                                         "TESTAGENCY/2026-00005", "TESTAGENCY/2026-00004",
+                                         "TESTAGENCY/2026-00003", "TESTAGENCY/2026-00002",
+                                         "TESTAGENCY/2026-00001"});
+}
+
 TEST_CASE("the annual report of a seeded year equals hand-computed figures") {
   Env env;
   auto submit = [&](v1::ApplicantType type, absl::CivilDay day, const std::string& name) {

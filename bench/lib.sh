@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Shared by the service benchmarks (bench/<svc>/run.sh): a private PostgreSQL/Redis that stays
+# between runs, a service started on free ports, Python message classes for the drivers.
+# Source it after setting BENCH_NAME, BENCH_PG_PORT and BENCH_REDIS_PORT.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin=${REGSUITE_BIN_DIR:-$root/build/bin}
+python=/usr/bin/python3
+work=$(mktemp -d)
+bench_pids=()
+bench_cleanup() {
+  local pid
+  for pid in "${bench_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+# `run.sh stop` stops the private servers.
+if [[ ${1:-} == stop ]]; then
+  "$root/tools/dev-env.sh" "$BENCH_NAME" "$BENCH_PG_PORT" "$BENCH_REDIS_PORT" stop
+  exit 0
+fi
+eval "$("$root/tools/dev-env.sh" "$BENCH_NAME" "$BENCH_PG_PORT" "$BENCH_REDIS_PORT")"
+export REGSUITE_POSTGRES_HOST=$REGSUITE_TEST_PG_HOST REGSUITE_POSTGRES_PORT=$REGSUITE_TEST_PG_PORT
+export REGSUITE_POSTGRES_DBNAME=$REGSUITE_TEST_PG_DBNAME REGSUITE_POSTGRES_USER=$REGSUITE_TEST_PG_USER
+export REGSUITE_POSTGRES_PASSWORD_FILE=$REGSUITE_TEST_PG_PASSWORD_FILE
+export REGSUITE_REDIS_PORT=$REGSUITE_TEST_REDIS_PORT
+PGPASSWORD=$(cat "$REGSUITE_POSTGRES_PASSWORD_FILE")
+export PGPASSWORD
+"$bin/regctl" migrate >/dev/null
+
+bench_psql() {
+  psql -X -q -v ON_ERROR_STOP=1 -h "$REGSUITE_POSTGRES_HOST" -p "$REGSUITE_POSTGRES_PORT" \
+    -U "$REGSUITE_POSTGRES_USER" "$REGSUITE_POSTGRES_DBNAME" "$@"
+}
+
+# bench_start SERVICE [ENV=VALUE ...]: starts SERVICE-service on two free ports, waits until it
+# answers SERVING, sets BENCH_TARGET=127.0.0.1:<grpc port>.
+bench_start() {
+  local service=$1 port metrics
+  shift
+  read -r port metrics < <("$python" -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+  env "$@" REGSUITE_SERVER_GRPC_LISTEN="127.0.0.1:$port" \
+    REGSUITE_SERVER_METRICS_LISTEN="127.0.0.1:$metrics" \
+    "$bin/$service-service" >"$work/$service.log" 2>&1 &
+  bench_pids+=($!)
+  for _ in $(seq 1 150); do
+    if "$bin/regctl" health "127.0.0.1:$port" >/dev/null 2>&1; then
+      BENCH_TARGET=127.0.0.1:$port
+      export BENCH_TARGET
+      return 0
+    fi
+    sleep 0.2
+  done
+  tail -n 20 "$work/$service.log" >&2
+  echo "$service-service did not come up" >&2
+  return 1
+}
+
+# bench_python SCRIPT PROTO...: runs a driver with message classes for the given protos
+# (paths under protos/).
+bench_python() {
+  local script=$1 proto protos=()
+  shift
+  for proto in google/api/http.proto google/api/annotations.proto regsuite/events/v1/events.proto "$@"; do
+    protos+=("$root/protos/$proto")
+  done
+  mkdir -p "$work/py"
+  protoc -I "$root/protos" -I /usr/include --python_out="$work/py" "${protos[@]}"
+  echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  PYTHONPATH=$work/py "$python" "$script"
+}
