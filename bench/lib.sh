@@ -60,16 +60,16 @@ print(*[x.getsockname()[1] for x in s])')
   return 1
 }
 
-# bench_python SCRIPT PROTO...: runs a driver with message classes for the given protos
-# (paths under protos/).
+# bench_python SCRIPT [ARG...]: runs a Python driver with message classes for every proto and
+# bench/benchlib.py on its path.
 bench_python() {
-  local script=$1 proto protos=()
+  local script=$1
   shift
-  for proto in google/api/http.proto google/api/annotations.proto regsuite/events/v1/events.proto "$@"; do
-    protos+=("$root/protos/$proto")
-  done
-  mkdir -p "$work/py"
-  protoc -I "$root/protos" -I /usr/include --python_out="$work/py" "${protos[@]}"
-  echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  PYTHONPATH=$work/py "$python" "$script"
+  if [[ ! -d $work/py ]]; then
+    mkdir -p "$work/py"
+    (cd "$root/protos" && find . -name '*.proto' -print0 | sort -z |
+      xargs -0 protoc -I . -I /usr/include --python_out="$work/py")
+    echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  fi
+  PYTHONPATH=$work/py:$root/bench "$python" "$script" "$@"
 }

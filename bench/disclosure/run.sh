@@ -24,4 +24,4 @@ fi
 bench_psql -At -c "SELECT 'records: ' || count(*) || ', table and indexes: ' ||
   pg_size_pretty(pg_total_relation_size('disclosure.records')) FROM disclosure.records"
 bench_start disclosure
-bench_python "$root/bench/disclosure/search_bench.py" regsuite/disclosure/v1/disclosure.proto
+bench_python "$root/bench/disclosure/search_bench.py"

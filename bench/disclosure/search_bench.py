@@ -11,6 +11,8 @@ import time
 
 import grpc
 
+from benchlib import percentile
+
 from regsuite.disclosure.v1 import disclosure_pb2
 
 TARGET = os.environ["BENCH_TARGET"]
@@ -28,10 +30,6 @@ QUERIES = [
     ("2 chars, no category (冶金)", "冶金", 0),
 ]
 
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100.0 * (len(ordered) - 1))))]
 
 
 def main():

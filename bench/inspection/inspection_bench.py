@@ -11,6 +11,8 @@ import time
 
 import grpc
 
+from benchlib import make_uscc
+
 from regsuite.inspection.v1 import inspection_pb2 as pb
 
 SERVICE = "/regsuite.inspection.v1.InspectionService/"
@@ -19,18 +21,6 @@ INSPECTORS = int(os.environ.get("BENCH_INSPECTORS", "10000"))
 BATCH = 10000
 REGIONS = ["350102", "350103", "350104", "350105", "350111", "350121", "350122", "350123"]
 INDUSTRIES = ["危险化学品", "烟花爆竹", "非煤矿山", "冶金", "工贸"]
-USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-
-
-def make_uscc(region, serial):
-    """GB 32100 code with a valid GB 11714 organisation code."""
-    org8 = "%08d" % serial
-    s = sum(int(c) * w for c, w in zip(org8, [3, 7, 9, 10, 5, 8, 4, 2]))
-    org_check = {10: "X", 11: "0"}.get(11 - s % 11, str(11 - s % 11))
-    first17 = "91" + region + org8 + org_check
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
-    return first17 + USCC_CHARS[(31 - total % 31) % 31]
 
 
 def rpc(channel, method, request_type, response_type):

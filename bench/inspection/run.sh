@@ -16,4 +16,4 @@ bench_psql -c "DROP SCHEMA IF EXISTS inspection CASCADE" \
   true
 "$bin/regctl" migrate >/dev/null
 bench_start inspection REGSUITE_INSPECTION_IMPORT_MAX_ROWS=10000
-bench_python "$root/bench/inspection/inspection_bench.py" regsuite/inspection/v1/inspection.proto
+bench_python "$root/bench/inspection/inspection_bench.py"

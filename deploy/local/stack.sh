@@ -14,17 +14,32 @@
 # Ports come from ports.env. A component whose deploy/local/config/<component>.conf exists
 # gets `--config` with it; the environment sets listen addresses, data stores and the password
 # file (var/local/secrets/postgres_password). Redis has no password: it listens on 127.0.0.1.
+#
+# Overrides, so that a second suite (an end-to-end or fault test) runs beside the default one;
+# unset, everything is as above:
+#   REGSUITE_LOCAL_INSTANCE     instance folder instead of var/local (data, logs, secrets)
+#   REGSUITE_LOCAL_PORT_OFFSET  added to every port of ports.env except the test harness's
+#   REGSUITE_BUILD_DIR          build folder instead of build/
+#   REGSUITE_LOCAL_CONFIG_DIR   folder of <component>.conf files instead of deploy/local/config
+#   REGSUITE_LOCAL_SKIP_BUILD=1 `up` uses the binaries already built (no package check, no build)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LOG_TAG=stack
 
-INSTANCE=$REGSUITE_ROOT/var/local
+INSTANCE=$(_abs "${REGSUITE_LOCAL_INSTANCE:-$REGSUITE_ROOT/var/local}")
 PG_DIR=$INSTANCE/pg
 REDIS_DIR=$INSTANCE/redis
-BUILD_DIR=$REGSUITE_ROOT/build
+BUILD_DIR=$(_abs "${REGSUITE_BUILD_DIR:-$REGSUITE_ROOT/build}")
 BIN_DIR=$BUILD_DIR/bin
-CONFIG_DIR=$REGSUITE_ROOT/deploy/local/config
+CONFIG_DIR=${REGSUITE_LOCAL_CONFIG_DIR:-$REGSUITE_ROOT/deploy/local/config}
+port_offset=${REGSUITE_LOCAL_PORT_OFFSET:-0}
+[[ $port_offset =~ ^[0-9]+$ ]] || die "REGSUITE_LOCAL_PORT_OFFSET must be a number, not '$port_offset'"
+if ((port_offset)); then
+  for port_var in $(compgen -v PORT_); do
+    [[ $port_var == PORT_TEST_* ]] || printf -v "$port_var" '%s' $((${!port_var} + port_offset))
+  done
+fi
 SECRETS_DIR=$INSTANCE/secrets
 MASTER_KEY_FILE=$SECRETS_DIR/gateway_master_key
 # the demo client's credentials (README): app key and secret, one per line
@@ -64,7 +79,7 @@ redis_env() {
 # KEY=VALUE lines: the environment a component starts with (on top of the caller's). Only
 # keys of the component's configuration schema: an unknown REGSUITE_<SECTION>_* is rejected.
 component_env() {
-  local c=$1
+  local c=$1 s
   echo "REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$(grpc_port_of "$c")"
   if [[ $c == gateway ]]; then
     # the HTTP/JSON ingress also serves /healthz, /readyz and /metrics
@@ -80,6 +95,9 @@ component_env() {
     fi
   else
     echo "REGSUITE_AUTH_MASTER_KEY_FILE=$MASTER_KEY_FILE"
+    for s in licensing inspection credit disclosure exchange; do
+      echo "REGSUITE_BACKENDS_${s^^}=127.0.0.1:$(grpc_port_of "$s")"
+    done
   fi
   pg_env
   redis_env
@@ -215,9 +233,11 @@ ensure_clients() {
 
 cmd_up() {
   local c
-  "$REGSUITE_ROOT/tools/install-deps.sh"
-  log "building in $BUILD_DIR"
-  build_all "$BUILD_DIR"
+  if [[ ${REGSUITE_LOCAL_SKIP_BUILD:-0} != 1 ]]; then
+    "$REGSUITE_ROOT/tools/install-deps.sh"
+    log "building in $BUILD_DIR"
+    build_all "$BUILD_DIR"
+  fi
   for c in "${COMPONENTS[@]}"; do
     [[ -x $(binary_of "$c") ]] || die "the build produced no $(binary_of "$c")"
   done

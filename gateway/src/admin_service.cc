@@ -64,6 +64,10 @@ void ToProto(const Client& c, v1::Client* out) {
   out->set_kind(KindFromDb(c.kind));
   out->set_status(c.disabled ? v1::CLIENT_STATUS_DISABLED : v1::CLIENT_STATUS_ACTIVE);
   out->set_mtls_subject(c.cert_subject);
+  if (c.previous_secret_until != absl::InfinitePast()) {
+    *out->mutable_previous_secret_valid_until() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+        absl::ToUnixMicros(c.previous_secret_until));
+  }
   auto* access = out->mutable_access();
   access->clear_allowed_methods();
   for (const auto& rule : c.access) {
@@ -84,8 +88,13 @@ void ToProto(const Client& c, v1::Client* out) {
 }  // namespace
 
 GatewayAdminService::GatewayAdminService(common::PgPool& pool, const SecretBox& box,
-                                         common::WorkerPool& workers, std::string internal_token)
-    : pool_(pool), store_(pool, box), workers_(workers), internal_token_(std::move(internal_token)) {}
+                                         common::WorkerPool& workers, std::string internal_token,
+                                         absl::Duration default_rotation_grace)
+    : pool_(pool),
+      store_(pool, box),
+      workers_(workers),
+      internal_token_(std::move(internal_token)),
+      default_rotation_grace_(default_rotation_grace) {}
 
 template <typename Fn>
 grpc::ServerUnaryReactor* GatewayAdminService::Serve(grpc::CallbackServerContext* ctx, Fn&& fn) {
@@ -157,9 +166,19 @@ grpc::ServerUnaryReactor* GatewayAdminService::RotateSecret(grpc::CallbackServer
                                                             const v1::RotateSecretRequest* request,
                                                             v1::RotateSecretResponse* response) {
   return Serve(ctx, [this, request, response]() -> absl::Status {
-    auto secret = store_.RotateSecret(request->app_key());
-    if (!secret.ok()) return secret.status();
-    response->set_secret(*secret);
+    const absl::Duration grace =
+        request->has_grace_period()
+            ? absl::Microseconds(google::protobuf::util::TimeUtil::DurationToMicroseconds(
+                  request->grace_period()))
+            : default_rotation_grace_;
+    auto rotated = store_.RotateSecret(request->app_key(), grace);
+    if (!rotated.ok()) return rotated.status();
+    response->set_secret(rotated->secret);
+    if (rotated->previous_valid_until != absl::InfinitePast()) {
+      *response->mutable_previous_secret_valid_until() =
+          google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+              absl::ToUnixMicros(rotated->previous_valid_until));
+    }
     return FillClient(request->app_key(), response->mutable_client());
   });
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "absl/time/time.h"
+
 #include <memory>
 #include <string>
 
@@ -19,8 +21,10 @@ inline constexpr char kInternalTokenHeader[] = "x-gateway-internal";
 /// authenticating and authorising the caller like any other call.
 class GatewayAdminService final : public v1::GatewayAdmin::CallbackService {
  public:
+  /// `default_rotation_grace`: how long a rotated secret stays valid when RotateSecret names
+  /// no grace period (auth.rotation_grace).
   GatewayAdminService(common::PgPool& pool, const SecretBox& box, common::WorkerPool& workers,
-                      std::string internal_token);
+                      std::string internal_token, absl::Duration default_rotation_grace);
 
   grpc::ServerUnaryReactor* CreateClient(grpc::CallbackServerContext* ctx,
                                          const v1::CreateClientRequest* request,
@@ -59,6 +63,7 @@ class GatewayAdminService final : public v1::GatewayAdmin::CallbackService {
   ClientStore store_;
   common::WorkerPool& workers_;
   const std::string internal_token_;
+  const absl::Duration default_rotation_grace_;
 };
 
 }  // namespace regsuite::gateway

@@ -33,56 +33,11 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return {allowed, retry_ms}
 )lua";
 
-const std::string* Header(const std::multimap<std::string, std::string>& headers,
-                          const char* name) {
-  auto it = headers.find(name);
-  return it == headers.end() ? nullptr : &it->second;
-}
-
-absl::Status Unauthenticated(absl::string_view header, absl::string_view rule) {
-  return absl::UnauthenticatedError(absl::StrCat(header, ": ", rule));
-}
-
-bool NonceCharsetOk(absl::string_view nonce) {
-  for (char c : nonce) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-  }
-  return true;
-}
-
 int RetryAfterSeconds(int64_t retry_ms) {
   return static_cast<int>(std::max<int64_t>(1, (retry_ms + 999) / 1000));
 }
 
 }  // namespace
-
-absl::StatusOr<SignatureHeaders> ParseSignatureHeaders(
-    const std::multimap<std::string, std::string>& headers) {
-  SignatureHeaders out;
-  const std::string* app_key = Header(headers, "x-app-key");
-  const std::string* timestamp = Header(headers, "x-timestamp");
-  const std::string* nonce = Header(headers, "x-nonce");
-  const std::string* method = Header(headers, "x-signature-method");
-  const std::string* signature = Header(headers, "x-signature");
-  if (app_key == nullptr || app_key->empty()) return Unauthenticated("x-app-key", "missing");
-  if (timestamp == nullptr) return Unauthenticated("x-timestamp", "missing");
-  if (nonce == nullptr) return Unauthenticated("x-nonce", "missing");
-  if (signature == nullptr || signature->empty()) return Unauthenticated("x-signature", "missing");
-  out.app_key = *app_key;
-  if (timestamp->empty() || timestamp->size() > 12 || !absl::SimpleAtoi(*timestamp, &out.timestamp) ||
-      timestamp->find_first_not_of("0123456789") != std::string::npos) {
-    return Unauthenticated("x-timestamp", "must be Unix time in seconds");
-  }
-  if (nonce->size() < 16 || nonce->size() > 64 || !NonceCharsetOk(*nonce)) {
-    return Unauthenticated("x-nonce", "must be 16-64 characters from [A-Za-z0-9_-]");
-  }
-  out.nonce = *nonce;
-  auto parsed_method = common::ParseSignatureMethod(method == nullptr ? "" : *method);
-  if (!parsed_method.ok()) return absl::UnauthenticatedError(parsed_method.status().message());
-  out.method = *parsed_method;
-  out.signature = *signature;
-  return out;
-}
 
 absl::StatusOr<std::pair<Client, SignatureHeaders>> Authenticator::Verify(
     const ClientSnapshot& clients, const IncomingCall& call, absl::Time now,
@@ -115,15 +70,56 @@ absl::StatusOr<std::pair<Client, SignatureHeaders>> Authenticator::Verify(
       call.signed_method, call.signed_path, call.signed_query, absl::StrCat(headers->timestamp),
       headers->nonce, common::BodyDigestHex(headers->method, call.signed_body));
   const std::string expected = common::SignatureBase64(headers->method, client.secret, to_sign);
-  if (!common::SignaturesEqual(expected, headers->signature)) {
+  // After a rotation, the previous secret signs until its grace period ends.
+  auto previous_ok = [&] {
+    if (client.previous_secret.empty() || now >= client.previous_secret_until) return false;
+    return common::SignaturesEqual(
+        common::SignatureBase64(headers->method, client.previous_secret, to_sign),
+        headers->signature);
+  };
+  if (!common::SignaturesEqual(expected, headers->signature) && !previous_ok()) {
     *failure_reason = "bad_signature";
     return Unauthenticated("x-signature", "does not match the request");
   }
   return std::make_pair(client, std::move(*headers));
 }
 
-RequestGuard::RequestGuard(common::RedisClient& redis, GuardOptions options)
-    : redis_(redis), options_(options), bucket_script_(kTokenBucket) {}
+absl::StatusOr<Client> Authenticator::VerifyCertificate(const ClientSnapshot& clients,
+                                                        const IncomingCall& call,
+                                                        std::string* failure_reason) const {
+  if (call.client_cert_fingerprint.empty()) {
+    *failure_reason = "bad_header";
+    return Unauthenticated("x-app-key", "missing");
+  }
+  auto key = clients.app_key_by_cert_fingerprint.find(call.client_cert_fingerprint);
+  if (key == clients.app_key_by_cert_fingerprint.end()) {
+    *failure_reason = "unknown_certificate";
+    return Unauthenticated("client certificate", "not registered to any client");
+  }
+  auto it = clients.by_app_key.find(key->second);
+  if (it == clients.by_app_key.end() || it->second.disabled) {
+    *failure_reason = "disabled_client";
+    return Unauthenticated("client certificate", "its client is disabled");
+  }
+  return it->second;
+}
+
+absl::Status Authenticator::CheckCertificateMatches(const ClientSnapshot& clients,
+                                                    const IncomingCall& call, const Client& client,
+                                                    std::string* failure_reason) const {
+  auto key = clients.app_key_by_cert_fingerprint.find(call.client_cert_fingerprint);
+  if (key == clients.app_key_by_cert_fingerprint.end() || key->second == client.app_key) {
+    return absl::OkStatus();
+  }
+  *failure_reason = "certificate_mismatch";
+  return Unauthenticated("client certificate", "registered to another client than x-app-key");
+}
+
+RequestGuard::RequestGuard(RedisPipelineFn pipeline, GuardOptions options)
+    : options_(options),
+      bucket_script_(kTokenBucket),
+      nonce_px_(absl::StrCat(absl::ToInt64Milliseconds(options_.nonce_window))),
+      batcher_(std::move(pipeline), {&bucket_script_}, options_.batcher) {}
 
 RequestGuard::Outcome RequestGuard::LocalLimit(const std::string& key, double rate, int burst,
                                                absl::Time now) {
@@ -141,77 +137,64 @@ RequestGuard::Outcome RequestGuard::LocalLimit(const std::string& key, double ra
           "rate_limited"};
 }
 
-RequestGuard::Outcome RequestGuard::Check(const Client* client, const SignatureHeaders* headers,
+RequestGuard::Plan RequestGuard::MakePlan(const Client* client, const SignatureHeaders* headers,
                                           const AccessRule* rule, absl::string_view method,
-                                          absl::string_view peer, absl::Time now) {
-  const std::string now_ms = absl::StrCat(absl::ToUnixMillis(now));
-  struct Limit {
-    std::string key;
-    double rate;
-    int burst;
-  };
-  std::vector<Limit> limits;
+                                          absl::string_view peer, absl::Time now) const {
+  Plan plan;
+  plan.now = now;
   if (client == nullptr) {
-    limits.push_back({absl::StrCat("gateway:rl:anon:", peer.substr(0, peer.rfind(':'))),
-                      options_.anonymous_rate, options_.anonymous_burst});
+    plan.limits.push_back({absl::StrCat("gateway:rl:anon:", peer.substr(0, peer.rfind(':'))),
+                           options_.anonymous_rate, options_.anonymous_burst});
   } else {
     double rate = client->rate_per_second > 0 ? client->rate_per_second : options_.default_rate;
     int burst = client->burst > 0 ? client->burst : std::max(1, options_.default_burst);
-    limits.push_back({absl::StrCat("gateway:rl:client:", client->app_key), rate, burst});
+    plan.limits.push_back({absl::StrCat("gateway:rl:client:", client->app_key), rate, burst});
     if (rule != nullptr && rule->rate_per_second > 0) {
-      limits.push_back({absl::StrCat("gateway:rl:method:", client->app_key, ":", method),
-                        rule->rate_per_second,
-                        std::max(1, static_cast<int>(std::ceil(rule->rate_per_second)))});
+      plan.limits.push_back({absl::StrCat("gateway:rl:method:", client->app_key, ":", method),
+                             rule->rate_per_second,
+                             std::max(1, static_cast<int>(std::ceil(rule->rate_per_second)))});
     }
   }
-  std::vector<std::vector<std::string>> commands;
-  if (headers != nullptr) {
-    commands.push_back({"SET", absl::StrCat("gateway:nonce:", client->app_key, ":", headers->nonce),
-                        "1", "NX", "EX", absl::StrCat(absl::ToInt64Seconds(options_.nonce_window))});
+  plan.commands.reserve(plan.limits.size() + 1);
+  if (headers != nullptr && client != nullptr) {
+    plan.nonce = true;
+    plan.commands.push_back({"SET", absl::StrCat("gateway:nonce:", client->app_key, ":", headers->nonce),
+                             "1", "NX", "PX", nonce_px_});
   }
-  for (const auto& l : limits) {
-    commands.push_back({"EVALSHA", bucket_script_.sha1(), "1", l.key, absl::StrCat(l.rate),
-                        absl::StrCat(l.burst), now_ms});
+  const std::string now_ms = absl::StrCat(absl::ToUnixMillis(now));
+  for (const auto& l : plan.limits) {
+    plan.commands.push_back({"EVALSHA", bucket_script_.sha1(), "1", l.key, absl::StrCat(l.rate),
+                             absl::StrCat(l.burst), now_ms});
   }
-  auto replies = redis_.Pipeline(commands);
-  if (replies.ok()) {
-    // First use on this Redis (or after SCRIPT FLUSH): load the script and run only the
-    // bucket commands again; the nonce was already recorded by the first pipeline.
-    const size_t first_bucket = headers != nullptr ? 1 : 0;
-    bool noscript = false;
-    for (size_t i = first_bucket; i < replies->size(); ++i) {
-      noscript = noscript || ((*replies)[i].type == common::RedisValue::Type::kError &&
-                              absl::StartsWith((*replies)[i].str, "NOSCRIPT"));
-    }
-    if (noscript) {
-      auto loaded = redis_.Command({"SCRIPT", "LOAD", bucket_script_.source()});
-      std::vector<std::vector<std::string>> buckets(commands.begin() + first_bucket, commands.end());
-      auto again = loaded.ok() ? redis_.Pipeline(buckets) : absl::StatusOr<std::vector<common::RedisValue>>(loaded.status());
-      if (!again.ok()) {
-        replies = again.status();
-      } else {
-        for (size_t i = 0; i < again->size(); ++i) (*replies)[first_bucket + i] = std::move((*again)[i]);
-      }
-    }
+  return plan;
+}
+
+RequestGuard::Outcome RequestGuard::Decide(const Plan& plan, const RedisReplies& replies) {
+  if (replies.status().code() == absl::StatusCode::kResourceExhausted) {
+    return {absl::UnavailableError("gateway overloaded, retry later"), 1, "overloaded"};
   }
-  if (!replies.ok()) {
-    if (headers != nullptr) {
+  if (!replies.ok() || replies->size() != plan.limits.size() + (plan.nonce ? 1 : 0)) {
+    if (plan.nonce) {
       return {absl::UnavailableError("replay protection unavailable (Redis unreachable); retry"), 1,
               "redis_unavailable"};
     }
     if (options_.fail_open) return {};
-    for (const auto& l : limits) {
-      Outcome local = LocalLimit(l.key, l.rate, l.burst, now);
+    for (const auto& l : plan.limits) {
+      Outcome local = LocalLimit(l.key, l.rate, l.burst, plan.now);
       if (!local.status.ok()) return local;
     }
     return {};
   }
   size_t i = 0;
-  if (headers != nullptr) {
+  if (plan.nonce) {
     const auto& nonce_reply = (*replies)[i++];
     if (nonce_reply.is_nil()) {
       return {absl::UnauthenticatedError("x-nonce: already used within the replay window"), 0,
               "replay"};
+    }
+    if (nonce_reply.type == common::RedisValue::Type::kError) {
+      return {absl::UnavailableError(absl::StrCat("replay protection error: ", nonce_reply.str)), 1,
+              "redis_unavailable"};
     }
   }
   for (; i < replies->size(); ++i) {
@@ -226,6 +209,17 @@ RequestGuard::Outcome RequestGuard::Check(const Client* client, const SignatureH
     }
   }
   return {};
+}
+
+void RequestGuard::CheckAsync(Plan plan, std::function<void(Outcome)> done) {
+  std::vector<RedisCommand> commands = std::move(plan.commands);
+  std::function<void(RedisReplies)> on_replies =
+      [this, plan = std::move(plan), done = std::move(done)](RedisReplies replies) {
+        done(Decide(plan, replies));
+      };
+  if (!batcher_.Submit(std::move(commands), std::move(on_replies))) {
+    on_replies(absl::ResourceExhaustedError("Redis queue full"));  // Decide: overloaded
+  }
 }
 
 }  // namespace regsuite::gateway

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -9,29 +10,17 @@
 #include "absl/time/time.h"
 #include "clients.h"
 #include "dispatch.h"
+#include "redis_batcher.h"
 #include "regsuite/common/redis.h"
+#include "signature_headers.h"
 
 namespace regsuite::gateway {
-
-/// The signature headers of API.md, parsed and checked for form.
-struct SignatureHeaders {
-  std::string app_key;
-  int64_t timestamp = 0;
-  std::string nonce;
-  common::SignatureMethod method = common::SignatureMethod::kHmacSha256;
-  std::string signature;
-};
 
 /// Why a call was refused, for metrics (`reason` label) and audit.
 struct AuthFailure {
   absl::Status status;
   std::string reason;  // missing_header, bad_header, unknown_client, disabled, stale, bad_signature, ...
 };
-
-/// Parses x-app-key, x-timestamp, x-nonce, x-signature-method, x-signature. Errors are
-/// UNAUTHENTICATED naming the header and rule.
-absl::StatusOr<SignatureHeaders> ParseSignatureHeaders(
-    const std::multimap<std::string, std::string>& headers);
 
 /// Checks a signed call against the client registry: client known and enabled, timestamp
 /// within the window, the client's signature method, and the HMAC over the string-to-sign
@@ -45,6 +34,13 @@ class Authenticator {
                                                             const IncomingCall& call,
                                                             absl::Time now,
                                                             std::string* failure_reason) const;
+  /// mTLS: the enabled client whose certificate fingerprint the call carries. Without a
+  /// certificate, the same error as a call without x-app-key.
+  absl::StatusOr<Client> VerifyCertificate(const ClientSnapshot& clients, const IncomingCall& call,
+                                           std::string* failure_reason) const;
+  /// A signed call over mTLS: refused when its certificate is registered to another client.
+  absl::Status CheckCertificateMatches(const ClientSnapshot& clients, const IncomingCall& call,
+                                       const Client& client, std::string* failure_reason) const;
   absl::Duration window() const { return window_; }
 
  private:
@@ -58,24 +54,51 @@ struct GuardOptions {
   double anonymous_rate = 5;  // per peer address, for public methods
   int anonymous_burst = 10;
   bool fail_open = false;     // rate limits when Redis is down (replay protection always closes)
+  RedisBatcherOptions batcher;
 };
 
-/// Replay protection and rate limits in Redis, in one pipelined round trip per call:
-/// SET nonce NX EX, then an atomic token-bucket Lua script for the client (and the method
-/// where a rule sets a rate). When Redis is unreachable, a local token bucket takes over and
-/// the policy decides; a signed call is refused because its nonce cannot be checked.
+/// Replay protection and rate limits in Redis: SET nonce NX PX, then an atomic token-bucket
+/// Lua script for the client (and the method where a rule sets a rate). The commands of
+/// concurrent calls share one pipelined round trip (RedisBatcher); the caller never blocks.
+/// When Redis is unreachable, a local token bucket takes over and the policy decides; a signed
+/// call is refused because its nonce cannot be checked.
 class RequestGuard {
  public:
-  RequestGuard(common::RedisClient& redis, GuardOptions options);
+  /// `pipeline`: one round trip to Redis (common::RedisClient::Pipeline, which reconnects).
+  RequestGuard(RedisPipelineFn pipeline, GuardOptions options);
 
   struct Outcome {
     absl::Status status;
     int retry_after_seconds = 0;
-    std::string reason;  // replay, rate_limited, redis_unavailable
+    std::string reason;  // replay, rate_limited, redis_unavailable, overloaded
   };
-  /// `client` null: an anonymous call to a public method, limited per `peer`.
-  Outcome Check(const Client* client, const SignatureHeaders* headers, const AccessRule* rule,
-                absl::string_view method, absl::string_view peer, absl::Time now);
+  /// What one call asks of Redis, and what the local fallback needs.
+  struct Plan {
+    struct Limit {
+      std::string key;
+      double rate;
+      int burst;
+    };
+    bool nonce = false;  // commands[0] is the nonce SET
+    std::vector<Limit> limits;
+    std::vector<RedisCommand> commands;
+    absl::Time now;
+  };
+  /// `client` null: an anonymous call to a public method, limited per `peer`. `headers` null:
+  /// no nonce (anonymous, or mTLS without signature).
+  Plan MakePlan(const Client* client, const SignatureHeaders* headers, const AccessRule* rule,
+                absl::string_view method, absl::string_view peer, absl::Time now) const;
+  /// The verdict from the plan's replies (in command order), or from the failure to get them
+  /// (RESOURCE_EXHAUSTED: the call was not queued, the gateway is overloaded).
+  Outcome Decide(const Plan& plan, const RedisReplies& replies);
+
+  /// Queues the plan's commands for the next pipeline and returns at once; `done` runs on a
+  /// Redis I/O thread (or here, at once, with UNAVAILABLE when the queue is full).
+  void CheckAsync(Plan plan, std::function<void(Outcome)> done);
+
+  void Start() { batcher_.Start(); }
+  /// Completes the queued checks, then stops the I/O threads.
+  void Stop() { batcher_.Stop(); }
 
  private:
   struct Bucket {
@@ -84,11 +107,12 @@ class RequestGuard {
   };
   Outcome LocalLimit(const std::string& key, double rate, int burst, absl::Time now);
 
-  common::RedisClient& redis_;
   const GuardOptions options_;
   const common::RedisScript bucket_script_;
+  const std::string nonce_px_;
   std::mutex local_mu_;
   absl::flat_hash_map<std::string, Bucket> local_;
+  RedisBatcher batcher_;  // last: its threads use the members above
 };
 
 }  // namespace regsuite::gateway

@@ -2,7 +2,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "regsuite/common/log.h"
 #include "regsuite/common/status.h"
@@ -13,7 +12,9 @@ namespace {
 constexpr char kSelectVersion[] = "SELECT version FROM client_registry_version";
 constexpr char kSelectClients[] =
     "SELECT app_key, display_name, kind, secret_sealed, signature_method, disabled,"
-    " coalesce(cert_subject, ''), rate_per_second, burst FROM clients";
+    " coalesce(cert_subject, ''), rate_per_second, burst, coalesce(cert_fingerprint, ''),"
+    " CASE WHEN previous_secret_until > now() THEN previous_secret_sealed END,"
+    " (extract(epoch FROM previous_secret_until) * 1000000)::bigint FROM clients";
 constexpr char kSelectAccess[] = "SELECT app_key, pattern, rate_per_second FROM client_access";
 constexpr char kInsertClient[] =
     "INSERT INTO clients (app_key, display_name, kind, secret_sealed, signature_method,"
@@ -21,8 +22,15 @@ constexpr char kInsertClient[] =
 constexpr char kInsertAccess[] =
     "INSERT INTO client_access (app_key, pattern, rate_per_second) VALUES ($1, $2, $3)";
 constexpr char kDeleteAccess[] = "DELETE FROM client_access WHERE app_key = $1";
+// The previous secret is kept for $3 seconds (none when 0); SET reads the row's old values.
 constexpr char kUpdateSecret[] =
-    "UPDATE clients SET secret_sealed = $2, updated_at = now() WHERE app_key = $1";
+    "UPDATE clients SET secret_sealed = $2, updated_at = now(),"
+    " previous_secret_sealed = CASE WHEN $3::float8 > 0 THEN secret_sealed END,"
+    " previous_secret_until = CASE WHEN $3::float8 > 0 THEN now() + make_interval(secs => $3::float8) END"
+    " WHERE app_key = $1"
+    " RETURNING coalesce((extract(epoch FROM previous_secret_until) * 1000000)::bigint, 0)";
+constexpr char kUpdateFingerprint[] =
+    "UPDATE clients SET cert_fingerprint = NULLIF($2, ''), updated_at = now() WHERE app_key = $1";
 constexpr char kUpdateLimits[] =
     "UPDATE clients SET rate_per_second = $2, burst = $3, updated_at = now() WHERE app_key = $1";
 constexpr char kUpdateDisabled[] =
@@ -38,6 +46,20 @@ bool ValidName(absl::string_view text, bool allow_star) {
   }
   return true;
 }
+
+}  // namespace
+
+std::string NormalizeFingerprint(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == ':') continue;
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return "";
+    out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  return out.size() == 64 ? out : "";
+}
+
+namespace {
 
 absl::Status NotFound(absl::string_view app_key) {
   return absl::NotFoundError(absl::StrCat("app_key: no client ", app_key));
@@ -108,7 +130,18 @@ absl::Status ClientRegistry::Refresh(bool force) {
       c.cert_subject = row[6].as<std::string>();
       c.rate_per_second = row[7].as<double>();
       c.burst = row[8].as<int>();
+      c.cert_fingerprint = row[9].as<std::string>();
+      if (!row[10].is_null()) {
+        auto previous = box_.Open(pqxx::binarystring(row[10]).str(), c.app_key);
+        if (previous.ok()) {
+          c.previous_secret = *std::move(previous);
+          c.previous_secret_until = absl::FromUnixMicros(row[11].as<int64_t>());
+        }
+      }
       if (!c.cert_subject.empty()) snapshot->app_key_by_cert_subject[c.cert_subject] = c.app_key;
+      if (!c.cert_fingerprint.empty()) {
+        snapshot->app_key_by_cert_fingerprint[c.cert_fingerprint] = c.app_key;
+      }
       snapshot->by_app_key.emplace(c.app_key, std::move(c));
     }
     for (const auto& row : txn.exec(kSelectAccess)) {
@@ -191,15 +224,40 @@ absl::StatusOr<ClientStore::Created> ClientStore::Create(
   return created;
 }
 
-absl::StatusOr<std::string> ClientStore::RotateSecret(absl::string_view app_key) {
-  std::string secret = NewClientSecret();
+absl::StatusOr<ClientStore::Rotated> ClientStore::RotateSecret(absl::string_view app_key,
+                                                               absl::Duration grace) {
+  if (grace < absl::ZeroDuration() || grace > absl::Hours(24 * 30)) {
+    return common::FieldError("grace_period", "must be between 0 and 30 days");
+  }
+  Rotated rotated{NewClientSecret(), absl::InfinitePast()};
   auto done = pool_.Transact([&](pqxx::work& txn) -> absl::Status {
     auto r = txn.exec_params(kUpdateSecret, std::string(app_key),
-                             pqxx::binarystring(box_.Seal(secret, app_key)));
-    return r.affected_rows() == 1 ? absl::OkStatus() : NotFound(app_key);
+                             pqxx::binarystring(box_.Seal(rotated.secret, app_key)),
+                             absl::ToDoubleSeconds(grace));
+    if (r.size() != 1) return NotFound(app_key);
+    if (const int64_t until = r[0][0].as<int64_t>(); until != 0) {
+      rotated.previous_valid_until = absl::FromUnixMicros(until);
+    }
+    return absl::OkStatus();
   });
   if (!done.ok()) return done;
-  return secret;
+  return rotated;
+}
+
+absl::Status ClientStore::SetCertFingerprint(absl::string_view app_key,
+                                             absl::string_view fingerprint) {
+  std::string normalized = NormalizeFingerprint(fingerprint);
+  if (!fingerprint.empty() && normalized.empty()) {
+    return common::FieldError("cert_fingerprint", "must be the SHA-256 of the certificate: 64 hex digits, ':' allowed");
+  }
+  auto done = pool_.Transact([&](pqxx::work& txn) -> absl::Status {
+    auto r = txn.exec_params(kUpdateFingerprint, std::string(app_key), normalized);
+    return r.affected_rows() == 1 ? absl::OkStatus() : NotFound(app_key);
+  });
+  if (done.code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError("cert_fingerprint: registered to another client");
+  }
+  return done;
 }
 
 absl::Status ClientStore::SetAccess(absl::string_view app_key,
@@ -241,6 +299,8 @@ absl::StatusOr<std::vector<Client>> ClientStore::List() {
       c.cert_subject = row[6].as<std::string>();
       c.rate_per_second = row[7].as<double>();
       c.burst = row[8].as<int>();
+      c.cert_fingerprint = row[9].as<std::string>();
+      if (!row[10].is_null()) c.previous_secret_until = absl::FromUnixMicros(row[11].as<int64_t>());
       index[c.app_key] = out.size();
       out.push_back(std::move(c));
     }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/time/time.h"
 #include "regsuite/common/pg.h"
 #include "regsuite/common/signing.h"
 #include "secret_box.h"
@@ -33,6 +34,11 @@ struct Client {
   common::SignatureMethod signature_method = common::SignatureMethod::kHmacSha256;
   bool disabled = false;
   std::string cert_subject;
+  // mTLS: SHA-256 of the client certificate (lower-case hex), empty when none is registered.
+  std::string cert_fingerprint;
+  // After a rotation with a grace period: the previous secret, accepted until then.
+  std::string previous_secret;
+  absl::Time previous_secret_until = absl::InfinitePast();
   double rate_per_second = 0;
   int burst = 0;
   std::vector<AccessRule> access;
@@ -50,7 +56,11 @@ struct ClientSnapshot {
   int64_t version = 0;
   absl::flat_hash_map<std::string, Client> by_app_key;
   absl::flat_hash_map<std::string, std::string> app_key_by_cert_subject;
+  absl::flat_hash_map<std::string, std::string> app_key_by_cert_fingerprint;
 };
+
+/// "AB:CD:..." or "abcd..." (64 hex digits) → lower-case hex without colons; "" when malformed.
+std::string NormalizeFingerprint(absl::string_view text);
 
 /// Clients cached in memory; a background thread polls one version row and reloads on change,
 /// so authentication never reads the database per request.
@@ -90,8 +100,15 @@ class ClientStore {
                                  absl::string_view kind, common::SignatureMethod method,
                                  const std::vector<AccessRule>& access, double rate_per_second,
                                  int burst);
-  /// Replaces the secret; returns the new one.
-  absl::StatusOr<std::string> RotateSecret(absl::string_view app_key);
+  struct Rotated {
+    std::string secret;  // the new secret, shown once
+    absl::Time previous_valid_until;  // InfinitePast when the old secret was revoked at once
+  };
+  /// Replaces the secret; the previous one stays valid for `grace` (0: revoked at once).
+  absl::StatusOr<Rotated> RotateSecret(absl::string_view app_key, absl::Duration grace);
+  /// Registers the client certificate (SHA-256 fingerprint) that authenticates the client over
+  /// mTLS; an empty fingerprint removes it.
+  absl::Status SetCertFingerprint(absl::string_view app_key, absl::string_view fingerprint);
   absl::Status SetAccess(absl::string_view app_key, const std::vector<AccessRule>& access,
                          double rate_per_second, int burst);
   absl::Status SetDisabled(absl::string_view app_key, bool disabled);

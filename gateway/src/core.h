@@ -11,7 +11,6 @@
 #include "dispatch.h"
 #include "regsuite/common/clock.h"
 #include "regsuite/common/metrics.h"
-#include "regsuite/common/worker_pool.h"
 
 namespace regsuite::gateway {
 
@@ -20,7 +19,7 @@ namespace regsuite::gateway {
 bool IsPublicMethod(absl::string_view grpc_method);
 
 /// The gateway's pipeline for both ingresses: authenticate (pure), authorise (deny by
-/// default), then on a worker thread replay protection and rate limits (Redis), then forward
+/// default), then replay protection and rate limits (Redis, batched, never blocking), then forward
 /// the raw request bytes to the backend with deadline and metadata, and audit the outcome.
 class GatewayCore : public CallDispatcher {
  public:
@@ -30,12 +29,14 @@ class GatewayCore : public CallDispatcher {
     RequestGuard* guard;
     BackendPool* backends;
     AuditLog* audit;
-    common::WorkerPool* workers;
     common::MetricsRegistry* metrics;
     const common::Clock* clock;
     absl::Duration default_deadline;
     // Proves to the internal GatewayAdmin listener that a call passed this pipeline.
     std::string internal_token;
+    // Benchmarks only (`bench.auth_off`): forward every call without authentication,
+    // authorisation, rate limits or audit, to measure the proxy alone.
+    bool auth_off = false;
   };
   explicit GatewayCore(Deps deps);
 
@@ -43,8 +44,11 @@ class GatewayCore : public CallDispatcher {
 
  private:
   struct Call;
+  class StreamForwarder;
   void Forward(std::shared_ptr<Call> call);
   void Finish(std::shared_ptr<Call> call, grpc::Status status, std::string response = "");
+  // Audit row and metrics of a finished call.
+  void Record(const Call& call, const grpc::Status& status, size_t response_size);
 
   Deps deps_;
 };

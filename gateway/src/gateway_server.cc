@@ -1,6 +1,16 @@
 #include "gateway_server.h"
 
+#include <grpcpp/security/server_credentials.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "admin_service.h"
 #include "audit.h"
 #include "auth.h"
@@ -22,6 +32,60 @@ namespace {
 constexpr const char* kBackends[] = {"licensing", "inspection", "credit", "disclosure", "exchange"};
 constexpr int kDefaultPorts[] = {7101, 7102, 7103, 7104, 7105};
 
+// "/pkg.Service/Method" of every server-streaming method in the descriptor set, plus those
+// listed in `extra` (comma-separated), for backends whose protos the gateway does not carry.
+absl::flat_hash_set<std::string> ServerStreamingMethods(const ApiDescriptors& api,
+                                                        absl::string_view extra) {
+  absl::flat_hash_set<std::string> methods;
+  for (const auto& file : api.set().file()) {
+    for (const auto& service : file.service()) {
+      for (const auto& method : service.method()) {
+        if (method.server_streaming() && !method.client_streaming()) {
+          methods.insert(absl::StrCat("/", file.package(), ".", service.name(), "/", method.name()));
+        }
+      }
+    }
+  }
+  for (absl::string_view m : absl::StrSplit(extra, ',', absl::SkipWhitespace())) {
+    methods.insert(std::string(absl::StripAsciiWhitespace(m)));
+  }
+  return methods;
+}
+
+absl::StatusOr<std::string> ReadPem(const common::Config& config, const std::string& key) {
+  const std::string& path = config.GetString(key);
+  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(key, ": required with tls.grpc_listen"));
+  std::ifstream in(path);
+  std::stringstream pem;
+  pem << in.rdbuf();
+  if (!in || pem.str().find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(key, ": ", path, " is not a readable PEM file"));
+  }
+  return pem.str();
+}
+
+// The TLS listener's credentials (null when tls.grpc_listen is empty): the gateway's
+// certificate and key, and the CA that client certificates must chain to.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const common::Config& config) {
+  if (config.GetString("tls.grpc_listen").empty()) return nullptr;
+  const std::string& mode = config.GetString("tls.client_cert");
+  if (mode != "require" && mode != "optional") {
+    return absl::InvalidArgumentError("tls.client_cert: must be require or optional");
+  }
+  auto cert = ReadPem(config, "tls.cert_file");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(config, "tls.key_file");
+  if (!key.ok()) return key.status();
+  auto ca = ReadPem(config, "tls.client_ca_file");
+  if (!ca.ok()) return ca.status();
+  grpc::SslServerCredentialsOptions options(
+      mode == "require" ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                        : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = *ca;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(options);
+}
+
 class Gateway : public common::ServerExtension {
  public:
   Gateway(common::ServiceContext& ctx, SecretBox box) : ctx_(ctx), box_(std::move(box)) {}
@@ -31,6 +95,10 @@ class Gateway : public common::ServerExtension {
     registry_ = std::make_unique<ClientRegistry>(ctx_.pg, box_);
     if (absl::Status s = registry_->Refresh(/*force=*/true); !s.ok()) return s;
     authenticator_ = std::make_unique<Authenticator>(config.GetDuration("auth.timestamp_window"));
+    if (config.GetInt("ratelimit.redis_threads") < 1 || config.GetInt("ratelimit.queue_capacity") < 1) {
+      return absl::InvalidArgumentError(
+          "ratelimit.redis_threads, ratelimit.queue_capacity: must be at least 1");
+    }
     GuardOptions guard;
     guard.nonce_window = 2 * config.GetDuration("auth.timestamp_window");
     guard.default_rate = static_cast<double>(config.GetInt("ratelimit.default_rate"));
@@ -38,10 +106,18 @@ class Gateway : public common::ServerExtension {
     guard.anonymous_rate = static_cast<double>(config.GetInt("ratelimit.anonymous_rate"));
     guard.anonymous_burst = static_cast<int>(config.GetInt("ratelimit.anonymous_burst"));
     guard.fail_open = config.GetBool("ratelimit.fail_open");
-    guard_ = std::make_unique<RequestGuard>(ctx_.redis, guard);
+    guard.batcher.threads = static_cast<int>(config.GetInt("ratelimit.redis_threads"));
+    guard.batcher.max_queued = static_cast<size_t>(config.GetInt("ratelimit.queue_capacity"));
+    guard_ = std::make_unique<RequestGuard>(
+        [redis = &ctx_.redis](const std::vector<RedisCommand>& commands) {
+          return redis->Pipeline(commands);
+        },
+        guard);
+    guard_->Start();
     // GatewayAdmin runs on an internal loopback listener reached only through the proxy.
     internal_token_ = common::NewNonce();
-    admin_service_ = std::make_unique<GatewayAdminService>(ctx_.pg, box_, ctx_.workers, internal_token_);
+    admin_service_ = std::make_unique<GatewayAdminService>(
+        ctx_.pg, box_, ctx_.workers, internal_token_, config.GetDuration("auth.rotation_grace"));
     grpc::ServerBuilder admin_builder;
     int admin_port = 0;
     admin_builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &admin_port);
@@ -53,6 +129,17 @@ class Gateway : public common::ServerExtension {
     std::map<std::string, std::string> backends;
     for (const char* name : kBackends) {
       backends[name] = config.GetString(absl::StrCat("backends.", name));
+    }
+    // Extra backends (a test or benchmark service): "name=host:port[,host:port];name2=...".
+    for (absl::string_view entry :
+         absl::StrSplit(config.GetString("backends.extra"), ';', absl::SkipWhitespace())) {
+      std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(entry, '=');
+      const std::string name(absl::StripAsciiWhitespace(kv.first));
+      if (name.empty() || kv.second.empty() || backends.contains(name) || name == "gateway") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "backends.extra: \"", entry, "\" is not name=host:port[,host:port] with a new name"));
+      }
+      backends[name] = std::string(kv.second);
     }
     backends["gateway"] = absl::StrCat("127.0.0.1:", admin_port);
     auto pool = BackendPool::Create(backends);
@@ -66,12 +153,21 @@ class Gateway : public common::ServerExtension {
                                         static_cast<size_t>(config.GetInt("audit.queue_capacity")));
     core_ = std::make_unique<GatewayCore>(GatewayCore::Deps{
         registry_.get(), authenticator_.get(), guard_.get(), backends_.get(), audit_.get(),
-        &ctx_.workers, &ctx_.metrics, &ctx_.clock, config.GetDuration("proxy.default_deadline"),
-        internal_token_});
-    proxy_ = std::make_unique<GrpcProxy>(core_.get());
+        &ctx_.metrics, &ctx_.clock, config.GetDuration("proxy.default_deadline"),
+        internal_token_, config.GetBool("bench.auth_off")});
+    if (config.GetBool("bench.auth_off")) {
+      common::LogWarn("bench.auth_off: calls are forwarded WITHOUT authentication, rate limits "
+                         "or audit; benchmarks only", {});
+    }
 
     auto api = ApiDescriptors::Embedded();
     if (!api.ok()) return api.status();
+    auto tls = TlsCredentials(config);
+    if (!tls.ok()) return tls.status();
+    tls_credentials_ = *std::move(tls);
+    proxy_ = std::make_unique<GrpcProxy>(
+        core_.get(), ServerStreamingMethods(**api, config.GetString("proxy.streaming_methods")),
+        tls_credentials_ != nullptr);
     auto routes = HttpRouteTable::Build(**api);
     if (!routes.ok()) return routes.status();
     HttpServerOptions http_options;
@@ -118,6 +214,11 @@ class Gateway : public common::ServerExtension {
 
   void ConfigureBuilder(grpc::ServerBuilder& builder) override {
     builder.RegisterCallbackGenericService(proxy_.get());
+    if (tls_credentials_ != nullptr) {
+      builder.AddListeningPort(ctx_.config.GetString("tls.grpc_listen"), tls_credentials_);
+      common::LogInfo("gRPC TLS ingress", {{"listen", ctx_.config.GetString("tls.grpc_listen")},
+                                           {"client_cert", ctx_.config.GetString("tls.client_cert")}});
+    }
   }
 
   absl::Status OnStarted() override {
@@ -136,6 +237,7 @@ class Gateway : public common::ServerExtension {
     admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     backends_->Stop();
     registry_->Stop();
+    guard_->Stop();  // completes the calls still waiting for Redis (their audit rows included)
     audit_->Stop();  // flushes what is queued
     common::LogInfo("audit log flushed", {{"rows_written", absl::StrCat(audit_->written())}});
   }
@@ -150,6 +252,7 @@ class Gateway : public common::ServerExtension {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<GatewayCore> core_;
   std::unique_ptr<GrpcProxy> proxy_;
+  std::shared_ptr<grpc::ServerCredentials> tls_credentials_;  // null: no TLS listener
   std::unique_ptr<HttpServer> http_;
   std::string internal_token_;
   std::unique_ptr<GatewayAdminService> admin_service_;
@@ -163,6 +266,9 @@ void AddGatewayConfigKeys(common::ConfigSchema& schema) {
                    "64 hex characters: the key that seals client secrets in the database")
       .Add("auth.timestamp_window", common::ConfigType::kDuration, "300s",
            "accepted distance between x-timestamp and the gateway clock (API.md: ±300 s)")
+      .Add("auth.rotation_grace", common::ConfigType::kDuration, "24h",
+           "how long the previous secret stays valid after RotateSecret, when the request names no "
+           "grace period (0s revokes it at once)")
       .Add("auth.client_refresh", common::ConfigType::kDuration, "1s",
            "how often the client registry checks for changes")
       .Add("ratelimit.default_rate", common::ConfigType::kInt, "200",
@@ -174,6 +280,11 @@ void AddGatewayConfigKeys(common::ConfigSchema& schema) {
            "token bucket size for anonymous callers")
       .Add("ratelimit.fail_open", common::ConfigType::kBool, "false",
            "when Redis is down: true lets calls through, false applies a local bucket")
+      .Add("ratelimit.redis_threads", common::ConfigType::kInt, "1",
+           "threads sending the replay and rate-limit checks of concurrent calls to Redis, each "
+           "one pipeline (one round trip) per batch")
+      .Add("ratelimit.queue_capacity", common::ConfigType::kInt, "20000",
+           "calls waiting for their Redis check before new ones are shed with UNAVAILABLE")
       .Add("audit.hash", common::ConfigType::kString, "SHA-256", "audit chain hash: SHA-256 or SM3")
       .Add("audit.queue_capacity", common::ConfigType::kInt, "100000",
            "audit records held in memory before calls are shed with UNAVAILABLE")
@@ -181,8 +292,26 @@ void AddGatewayConfigKeys(common::ConfigSchema& schema) {
            "longest wait before queued audit records are written")
       .Add("proxy.default_deadline", common::ConfigType::kDuration, "30s",
            "deadline of a backend call when the caller sets none")
+      .Add("proxy.streaming_methods", common::ConfigType::kString, "",
+           "server-streaming methods (/pkg.Service/Method, comma-separated) besides those of the "
+           "built-in descriptor set; their responses are forwarded message by message")
+      .Add("backends.extra", common::ConfigType::kString, "",
+           "more backends, name=host:port[,host:port] separated by ';': methods of package "
+           "regsuite.<name>.* go there (test and benchmark services)")
+      .Add("bench.auth_off", common::ConfigType::kBool, "false",
+           "BENCHMARKS ONLY: forward calls without authentication, rate limits or audit")
       .Add("proxy.health_interval", common::ConfigType::kDuration, "1s",
            "how often backend endpoints are health-checked")
+      .Add("tls.grpc_listen", common::ConfigType::kString, "",
+           "gRPC ingress over TLS (e.g. 127.0.0.1:7443); empty: none. A client certificate "
+           "registered to a client (regctl client cert) authenticates it without signatures")
+      .Add("tls.cert_file", common::ConfigType::kString, "", "PEM certificate of the TLS listener")
+      .Add("tls.key_file", common::ConfigType::kString, "", "PEM private key of the TLS listener")
+      .Add("tls.client_ca_file", common::ConfigType::kString, "",
+           "PEM CA bundle that client certificates must chain to")
+      .Add("tls.client_cert", common::ConfigType::kString, "optional",
+           "require: refuse TLS connections without a valid client certificate; optional: "
+           "accept them (callers then sign their requests)")
       .Add("http.listen", common::ConfigType::kString, "127.0.0.1:7080",
            "HTTP/JSON ingress, also /healthz, /readyz and /metrics")
       .Add("http.io_threads", common::ConfigType::kInt, "2", "HTTP server I/O threads")
@@ -197,6 +326,10 @@ void AddGatewayConfigKeys(common::ConfigSchema& schema) {
 }
 
 absl::StatusOr<std::unique_ptr<common::ServerExtension>> MakeGateway(common::ServiceContext& ctx) {
+  // Debian's Abseil is built with deadlock detection on: every absl::Mutex that gRPC creates
+  // and destroys per call updates a global lock graph (about 7% of the proxy's CPU in
+  // bench/gateway). It is a debugging aid; the gateway turns it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::string& key = ctx.config.GetString("auth.master_key");
   if (key.empty()) {
     return absl::InvalidArgumentError(

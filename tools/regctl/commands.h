@@ -22,6 +22,8 @@ int Client(const common::Config& config, const std::vector<std::string>& args);
 int Audit(const common::Config& config, const std::vector<std::string>& args);
 /// `regctl sign ...`: prints the signature headers or a ready curl command.
 int Sign(const std::vector<std::string>& args);
+/// `regctl exchange status|retry|import`: push progress, re-queue parked batches, 法人库 import.
+int Exchange(const common::Config& config, const std::vector<std::string>& args);
 
 common::ConfigSchema RegctlSchema();
 

@@ -84,8 +84,10 @@ int Client(const common::Config& config, const std::vector<std::string>& args) {
                  "usage: regctl client create APP_KEY --name NAME [--kind system|service|platform]\n"
                  "           [--method HMAC-SHA256|HMAC-SM3] [--allow PATTERN]... [--rate R] [--burst B]\n"
                  "           [--secret-out FILE]\n"
-                 "       regctl client list | rotate APP_KEY [--secret-out FILE] | disable APP_KEY |\n"
-                 "       enable APP_KEY | access APP_KEY --allow PATTERN... [--rate R] [--burst B]\n");
+                 "       regctl client list | rotate APP_KEY [--grace DURATION (24h; 0s revokes at once)]\n"
+                 "           [--secret-out FILE] | disable APP_KEY |\n"
+                 "       enable APP_KEY | access APP_KEY --allow PATTERN... [--rate R] [--burst B]\n"
+                 "       regctl client cert APP_KEY --fingerprint SHA256_HEX|\"\" (mTLS; \"\" removes)\n");
     return 2;
   }
   auto box = gateway::SecretBox::FromHex(config.GetString("auth.master_key"));
@@ -136,9 +138,26 @@ int Client(const common::Config& config, const std::vector<std::string>& args) {
     return emit_secret(created->secret);
   }
   if (verb == "rotate") {
-    auto secret = store.RotateSecret(app_key);
-    if (!secret.ok()) return Fail(secret.status());
-    return emit_secret(*secret);
+    absl::Duration grace;
+    if (!absl::ParseDuration(Get(f, "grace", "24h"), &grace)) {
+      return Fail(absl::InvalidArgumentError("--grace: a duration such as 24h, 90m or 0s"));
+    }
+    auto rotated = store.RotateSecret(app_key, grace);
+    if (!rotated.ok()) return Fail(rotated.status());
+    if (rotated->previous_valid_until != absl::InfinitePast()) {
+      std::printf("previous secret valid until %s\n",
+                  absl::FormatTime(absl::RFC3339_sec, rotated->previous_valid_until, absl::UTCTimeZone()).c_str());
+    }
+    return emit_secret(rotated->secret);
+  }
+  if (verb == "cert") {
+    if (f.values.count("fingerprint") == 0) {
+      return Fail(absl::InvalidArgumentError("--fingerprint: required (\"\" removes the certificate)"));
+    }
+    if (absl::Status s = store.SetCertFingerprint(app_key, Get(f, "fingerprint")); !s.ok()) return Fail(s);
+    std::printf("%s: client certificate %s\n", app_key.c_str(),
+                Get(f, "fingerprint").empty() ? "removed" : "registered");
+    return 0;
   }
   if (verb == "disable" || verb == "enable") {
     absl::Status s = store.SetDisabled(app_key, verb == "disable");

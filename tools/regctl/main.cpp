@@ -16,9 +16,10 @@ constexpr char kUsage[] =
     "  calendar load FILE           load working-day calendar years from FILE into the database\n"
     "  calendar show YEAR           print a year's holidays, make-up workdays and working-day count\n"
     "  health HOST:PORT [SERVICE]   grpc.health.v1 check; exit 0 when SERVING\n"
-    "  client create|list|rotate|disable|enable|access ...   gateway clients (run without args for usage)\n"
+    "  client create|list|rotate|disable|enable|access|cert ...   gateway clients (run without args for usage)\n"
     "  audit verify                 walk the gateway audit hash chain; names the first tampered row\n"
     "  sign ...                     print signature headers or a signed curl command for a request\n"
+    "  exchange status|retry|import ...   platform push progress, re-queue parked batches, 法人库 import\n"
     "  help                         this text and every configuration key\n";
 
 }  // namespace
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
     std::printf("%s\n%s", kUsage, schema.HelpText("regctl", "regsuite operator CLI").c_str());
     return args.empty() ? 2 : 0;
   }
+  if (args[0] == "--config-reference") {  // the Markdown table of docs/config-reference.md
+    std::printf("%s", schema.MarkdownReference().c_str());
+    return 0;
+  }
   const std::string command = args[0];
   args.erase(args.begin());
   if (command == "health") return regctl::Health(args);
@@ -52,6 +57,7 @@ int main(int argc, char** argv) {
   if (command == "calendar") return regctl::Calendar(*config, args);
   if (command == "client") return regctl::Client(*config, args);
   if (command == "audit") return regctl::Audit(*config, args);
+  if (command == "exchange") return regctl::Exchange(*config, args);
   std::fprintf(stderr, "regctl: unknown command %s\n\n%s", command.c_str(), kUsage);
   return 2;
 }

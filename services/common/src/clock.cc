@@ -1,5 +1,8 @@
 #include "regsuite/common/clock.h"
 
+#include <fstream>
+#include <utility>
+
 namespace regsuite::common {
 
 absl::TimeZone BureauTimeZone() {
@@ -37,6 +40,24 @@ void FakeClock::SetNow(absl::Time now) {
 void FakeClock::Advance(absl::Duration delta) {
   absl::MutexLock lock(&mutex_);
   now_ += delta;
+}
+
+OffsetFileClock::OffsetFileClock(std::string path) : path_(std::move(path)) {}
+
+absl::Time OffsetFileClock::Now() const {
+  const absl::Time real = absl::Now();
+  absl::MutexLock lock(&mutex_);
+  if (real >= next_read_) {
+    std::ifstream in(path_);
+    long long seconds = 0;
+    if (in >> seconds) {
+      offset_ = absl::Seconds(seconds);
+    } else {
+      offset_ = absl::ZeroDuration();
+    }
+    next_read_ = real + absl::Milliseconds(100);
+  }
+  return real + offset_;
 }
 
 }  // namespace regsuite::common

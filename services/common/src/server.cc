@@ -147,7 +147,12 @@ ConfigSchema BaseServiceSchema(const ServiceSpec& spec) {
            "pause between outbox passes when idle")
       .Add("outbox.call_timeout", ConfigType::kDuration, "5s", "deadline of each delivery call")
       .Add("outbox.max_backoff", ConfigType::kDuration, "60s",
-           "longest wait before retrying a failed delivery");
+           "longest wait before retrying a failed delivery")
+      .Add("clock.test_offset_file", ConfigType::kString, "",
+           "TEST ONLY: file holding seconds added to the service clock (end-to-end tests move "
+           "time across statutory deadlines); refused unless clock.allow_test_offset is true")
+      .Add("clock.allow_test_offset", ConfigType::kBool, "false",
+           "TEST ONLY: permits clock.test_offset_file; never set in production");
   AddPgConfigKeys(schema);
   AddRedisConfigKeys(schema);
   // The gateway does not call itself.
@@ -259,6 +264,14 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     return 2;
   }
   InitLogging(spec.name, *level);
+  if (!config->GetString("clock.test_offset_file").empty() &&
+      !config->GetBool("clock.allow_test_offset")) {
+    std::fprintf(stderr,
+                 "%s: configuration error: clock.test_offset_file is test-only; it needs "
+                 "clock.allow_test_offset = true\n",
+                 spec.binary.c_str());
+    return 2;
+  }
 
   // Every thread started from here on inherits the blocked mask; main waits for them.
   sigset_t signals;
@@ -318,11 +331,18 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     m.SetGauge(prefix + "_worker_queue_depth", {}, workers.queued());
   });
 
+  // Test-only time travel; requests are still signed with the real time.
+  std::unique_ptr<Clock> offset_clock;
+  if (const std::string file = config->GetString("clock.test_offset_file"); !file.empty()) {
+    LogWarn("TEST ONLY: the service clock follows an offset file", {{"file", file}});
+    offset_clock = std::make_unique<OffsetFileClock>(file);
+  }
+  const Clock& clock = offset_clock ? *offset_clock : SystemClock::Get();
   std::unique_ptr<GatewayClient> gateway =
       spec.name == "gateway" ? nullptr : GatewayClient::FromConfig(*config, SystemClock::Get());
   DependencyHealth health(pg, redis, config->GetDuration("health.check_interval"));
   health.Probe();
-  ServiceContext context{*config,       pg,       redis, workers, metrics, SystemClock::Get(),
+  ServiceContext context{*config,       pg,       redis, workers, metrics, clock,
                          *calendar,     gateway.get(), [&health] { return health.Readiness(); }};
   auto services = spec.make_services(context);
   if (!services.ok()) {

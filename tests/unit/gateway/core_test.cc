@@ -150,3 +150,62 @@ TEST_CASE("audit chain: a row's hash covers the previous hash and every field") 
   CHECK(regsuite::gateway::ChainHash(regsuite::gateway::AuditHash::kSha256, std::string(64, '1'), canonical) != h1);
   CHECK(regsuite::gateway::ChainHash(regsuite::gateway::AuditHash::kSm3, std::string(64, '0'), canonical) != h1);
 }
+
+TEST_CASE("after a rotation the previous secret verifies only until its grace period ends") {
+  ClientSnapshot clients = Snapshot();
+  Client& prov = clients.by_app_key["prov"];
+  prov.previous_secret = "the-previous-secret";
+  prov.previous_secret_until = kNow + absl::Seconds(60);
+  Authenticator auth(absl::Seconds(300));
+  std::string reason;
+  const int64_t ts = absl::ToUnixSeconds(kNow);
+  CHECK(auth.Verify(clients, SignedCall("body", ts, "example-secret-do-not-use"), kNow, &reason).ok());
+  CHECK(auth.Verify(clients, SignedCall("body", ts, "the-previous-secret"), kNow, &reason).ok());
+  const absl::Time later = kNow + absl::Seconds(61);
+  auto expired = auth.Verify(clients, SignedCall("body", ts + 61, "the-previous-secret"), later, &reason);
+  CHECK(expired.status().code() == absl::StatusCode::kUnauthenticated);
+  CHECK(reason == "bad_signature");
+  CHECK(auth.Verify(clients, SignedCall("body", ts + 61, "example-secret-do-not-use"), later, &reason).ok());
+}
+
+TEST_CASE("mTLS: a registered certificate fingerprint names its client; others are refused") {
+  using regsuite::gateway::NormalizeFingerprint;
+  const std::string fp(64, 'a');
+  CHECK(NormalizeFingerprint(std::string(64, 'A')) == fp);
+  std::string colons;
+  for (int i = 0; i < 32; ++i) colons += i == 0 ? "AA" : ":AA";
+  CHECK(NormalizeFingerprint(colons) == fp);
+  CHECK(NormalizeFingerprint(std::string(63, 'a')).empty());
+  CHECK(NormalizeFingerprint(std::string(64, 'g')).empty());
+
+  ClientSnapshot clients = Snapshot();
+  clients.app_key_by_cert_fingerprint[fp] = "prov";
+  clients.app_key_by_cert_fingerprint[std::string(64, 'b')] = "off";
+  Authenticator auth(absl::Seconds(300));
+  std::string reason;
+  IncomingCall call;
+  call.grpc_method = kMethod;
+  call.client_cert_fingerprint = fp;
+  auto client = auth.VerifyCertificate(clients, call, &reason);
+  REQUIRE(client.ok());
+  CHECK(client->app_key == "prov");
+
+  call.client_cert_fingerprint = std::string(64, 'c');
+  CHECK(auth.VerifyCertificate(clients, call, &reason).status().code() == absl::StatusCode::kUnauthenticated);
+  CHECK(reason == "unknown_certificate");
+  call.client_cert_fingerprint = std::string(64, 'b');
+  CHECK(!auth.VerifyCertificate(clients, call, &reason).ok());
+  CHECK(reason == "disabled_client");
+  call.client_cert_fingerprint.clear();
+  auto none = auth.VerifyCertificate(clients, call, &reason);
+  CHECK(none.status().message() == "x-app-key: missing");
+
+  // A signed call over mTLS: the certificate must be registered to the signing client or none.
+  call.client_cert_fingerprint = std::string(64, 'b');
+  CHECK(!auth.CheckCertificateMatches(clients, call, clients.by_app_key["prov"], &reason).ok());
+  CHECK(reason == "certificate_mismatch");
+  call.client_cert_fingerprint = fp;
+  CHECK(auth.CheckCertificateMatches(clients, call, clients.by_app_key["prov"], &reason).ok());
+  call.client_cert_fingerprint = std::string(64, 'c');
+  CHECK(auth.CheckCertificateMatches(clients, call, clients.by_app_key["prov"], &reason).ok());
+}

@@ -5,6 +5,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
+#include <string>
+
 namespace regsuite::common {
 
 /// The bureau's time zone, Asia/Shanghai; a fixed UTC+8 zone when tzdata is missing
@@ -50,6 +52,23 @@ class FakeClock final : public Clock {
  private:
   mutable absl::Mutex mutex_;
   absl::Time now_ ABSL_GUARDED_BY(mutex_);
+};
+
+/// TEST ONLY (end-to-end and fault tests move several processes through time together): the
+/// real time plus an offset in whole seconds read from a file, re-read at most every 100 ms.
+/// A missing or empty file means no offset. Enabled only by the configuration keys
+/// clock.test_offset_file + clock.allow_test_offset (see server.cc); never in production.
+class OffsetFileClock final : public Clock {
+ public:
+  explicit OffsetFileClock(std::string path);
+
+  absl::Time Now() const override;
+
+ private:
+  const std::string path_;
+  mutable absl::Mutex mutex_;
+  mutable absl::Time next_read_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+  mutable absl::Duration offset_ ABSL_GUARDED_BY(mutex_) = absl::ZeroDuration();
 };
 
 }  // namespace regsuite::common

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The cross-service scenario (issue 8): starts the whole suite with deploy/local/stack.sh up into
+# its own instance (var/e2e-scenario, ports shifted by SCENARIO_PORT_OFFSET, default 22000, which
+# keeps them below the ephemeral port range) with the platform stub, then drives it through the
+# gateway with tests/e2e/scenario.py.
+# Needs REGSUITE_BIN_DIR (tools/test.sh sets it). SCENARIO_KEEP=1 leaves the suite running.
+set -euo pipefail
+# shellcheck source=scenario_stack.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scenario_stack.sh"
+LOG_TAG=e2e-scenario
+
+trap scenario_stack_stop EXIT
+scenario_stack_start e2e-scenario "${SCENARIO_PORT_OFFSET:-22000}"
+status=0
+PYTHONPATH=$PY_GEN:$root/tests/e2e E2E_GATEWAY=$GATEWAY E2E_INSTANCE=$INSTANCE \
+  E2E_STUB_URL=$STUB_URL E2E_OFFSET_FILE=$OFFSET_FILE E2E_PLATFORM=$PLATFORM \
+  "$python" "$root/tests/e2e/scenario.py" || status=$?
+((status == 0)) || scenario_stack_show_logs
+exit "$status"
