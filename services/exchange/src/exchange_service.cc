@@ -24,7 +24,9 @@ ExchangeService::ExchangeService(common::ServiceContext& ctx, ExchangeSettings s
     : ctx_(ctx),
       settings_(std::move(settings)),
       importer_(ctx.pg, ctx.gateway, settings_.import),
-      pusher_(ctx.pg, settings_.push, ctx.metrics, ctx.clock) {
+      // The platform checks each push's signature timestamp against its own clock: the pusher
+      // signs and schedules in real time, never on a test offset of the service clock.
+      pusher_(ctx.pg, settings_.push, ctx.metrics, common::SystemClock::Get()) {
   ctx_.metrics.Describe(kMetricFeed, "counter", "change-feed entries appended, by entity type");
 }
 

@@ -1,5 +1,6 @@
 // 双随机 draws: candidate and inspector snapshots, the recorded algorithm, verification.
 #include <algorithm>
+#include <array>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -7,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "inspection_service.h"
+#include "regsuite/common/check.h"
 #include "regsuite/common/crypto.h"
 #include "regsuite/common/dates.h"
 #include "regsuite/common/events.h"
@@ -65,6 +67,30 @@ WHERE active AND uscc = ANY($1::text[]) GROUP BY uscc
 
 constexpr int kTierRed = 1;    // regsuite.credit.v1.CREDIT_TIER_RED
 constexpr int kTierBlack = 4;  // regsuite.credit.v1.CREDIT_TIER_BLACK
+
+// Sorts rows by USCC. A USCC is 18 characters: contiguous fixed-width keys sort several times
+// faster than a million heap-allocated strings (a province-wide draw's candidate pool).
+template <typename Row>
+void SortByUscc(std::vector<Row>& rows) {
+  constexpr size_t kWidth = 18;
+  const bool fixed = std::all_of(rows.begin(), rows.end(),
+                                 [](const Row& r) { return r.uscc.size() <= kWidth; });
+  if (!fixed) {
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.uscc < b.uscc; });
+    return;
+  }
+  std::vector<std::pair<std::array<char, kWidth>, uint32_t>> keys(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    keys[i].first.fill('\0');  // shorter codes sort first, as std::string would order them
+    std::copy(rows[i].uscc.begin(), rows[i].uscc.end(), keys[i].first.begin());
+    keys[i].second = static_cast<uint32_t>(i);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<Row> sorted;
+  sorted.reserve(rows.size());
+  for (const auto& key : keys) sorted.push_back(std::move(rows[key.second]));
+  rows = std::move(sorted);
+}
 
 DrawParameters ParamsOf(const v1::Draw& draw) {
   DrawParameters p;
@@ -173,7 +199,7 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
                       status == v1::ENTERPRISE_STATUS_OPERATING ||
                           status == v1::ENTERPRISE_STATUS_UNSPECIFIED});
     }
-    std::sort(pool.begin(), pool.end(), [](const Row& a, const Row& b) { return a.uscc < b.uscc; });
+    SortByUscc(pool);
 
     absl::flat_hash_map<std::string, EnterpriseFacts> facts;
     for (const auto& r : txn.exec_params(kSelectThisYear, static_cast<int>(today.year()),
@@ -201,12 +227,27 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
 
     v1::Draw draw;
     std::vector<DrawCandidate> candidates;
-    absl::flat_hash_map<std::string, std::string> names;
-    for (const Row& row : pool) {
-      EnterpriseFacts f = facts.contains(row.uscc) ? facts[row.uscc] : EnterpriseFacts{};
+    candidates.reserve(pool.size());
+    // The name of a pooled enterprise (pool is sorted by USCC): looked up for the few drawn,
+    // rather than a map of every candidate's name.
+    auto name_of = [&pool](const std::string& uscc) -> const std::string& {
+      auto it = std::lower_bound(pool.begin(), pool.end(), uscc,
+                                 [](const Row& r, const std::string& u) { return r.uscc < u; });
+      RS_CHECK(it != pool.end() && it->uscc == uscc);
+      return it->name;
+    };
+    // A lookup in an empty map still hashes the key: skipped, as the maps are empty for most
+    // of a large pool's enterprises (not inspected this year, no known tier).
+    for (Row& row : pool) {
+      EnterpriseFacts f;
+      if (!facts.empty()) {
+        if (auto it = facts.find(row.uscc); it != facts.end()) f = it->second;
+      }
       f.operating = row.operating;
-      auto tier = tiers->tiers.find(row.uscc);
-      f.red_listed = tier != tiers->tiers.end() && tier->second == kTierRed;
+      if (!tiers->tiers.empty()) {
+        auto tier = tiers->tiers.find(row.uscc);
+        f.red_listed = tier != tiers->tiers.end() && tier->second == kTierRed;
+      }
       if (auto exclusion = DrawExclusionFor(f, deps_.options.red_list_max_per_year)) {
         auto* x = draw.add_excluded();
         x->set_uscc(row.uscc);
@@ -216,9 +257,9 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
                                    f.inspections_this_year));
         continue;
       }
-      names[row.uscc] = row.name;
-      DrawCandidate c{row.uscc, row.region, row.industry, {}};
-      if (auto it = last_inspectors.find(row.uscc); it != last_inspectors.end()) {
+      DrawCandidate c{row.uscc, std::move(row.region), std::move(row.industry), {}};
+      if (auto it = last_inspectors.empty() ? last_inspectors.end() : last_inspectors.find(row.uscc);
+          it != last_inspectors.end()) {
         c.last_inspector_ids = it->second;
         std::sort(c.last_inspector_ids.begin(), c.last_inspector_ids.end());
       }
@@ -272,7 +313,7 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
     for (size_t t = 0; t < result->usccs.size(); ++t) {
       auto* e = draw.add_enterprises();
       e->set_uscc(result->usccs[t]);
-      e->set_name(names[result->usccs[t]]);
+      e->set_name(name_of(result->usccs[t]));
       e->set_team_index(static_cast<int32_t>(t));
       e->set_weight(1.0);
       auto* team = draw.add_teams();
@@ -287,7 +328,7 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
     for (const auto& uscc : result->no_team_usccs) {
       auto* x = draw.add_excluded();
       x->set_uscc(uscc);
-      x->set_name(names[uscc]);
+      x->set_name(name_of(uscc));
       x->set_reason(v1::DRAW_EXCLUSION_NO_CONFLICT_FREE_TEAM);
       x->set_detail("selected, but no team of eligible inspectors without a conflict could be formed");
     }
