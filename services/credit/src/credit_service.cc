@@ -1,5 +1,6 @@
 #include "credit_service.h"
 
+#include "regsuite/common/identifiers.h"
 #include "regsuite/common/log.h"
 
 namespace regsuite::credit {
@@ -20,8 +21,38 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, common::Worker
 
 }  // namespace
 
-CreditServiceImpl::CreditServiceImpl(CreditLogic& logic, common::WorkerPool& workers)
-    : logic_(logic), workers_(workers) {}
+CreditServiceImpl::CreditServiceImpl(CreditLogic& logic, common::WorkerPool& workers,
+                                     CheckBatcher* batcher)
+    : logic_(logic), workers_(workers), batcher_(batcher) {}
+
+// The hot path: a cached answer is read by the batcher (one MGET shared with the calls queued
+// beside it) and the call finished from there; only a miss takes a worker to read PostgreSQL.
+grpc::ServerUnaryReactor* CreditServiceImpl::CheckSubject(grpc::CallbackServerContext* ctx,
+                                                          const v1::CheckSubjectRequest* request,
+                                                          v1::SubjectStatus* response) {
+  auto from_database = [this, request, response]() -> absl::Status {
+    auto status = logic_.CheckSubject(*request);
+    if (!status.ok()) return status.status();
+    *response = std::move(*status);
+    return absl::OkStatus();
+  };
+  auto uscc = common::Uscc::Parse(request->uscc());
+  if (batcher_ == nullptr || !uscc.ok()) {
+    // An invalid code gets its INVALID_ARGUMENT from the same place as every other path.
+    return common::RunBlocking(ctx, workers_, std::move(from_database));
+  }
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  batcher_->Lookup(uscc->str(), [this, ctx, reactor, response, from_database](
+                                    std::optional<v1::SubjectStatus> cached) mutable {
+    if (cached.has_value()) {
+      *response = std::move(*cached);
+      reactor->Finish(grpc::Status::OK);
+      return;
+    }
+    common::FinishBlocking(ctx, reactor, workers_, std::move(from_database));
+  });
+  return reactor;
+}
 
 #define RS_CREDIT_METHOD(Method, Request, Response)                                             \
   grpc::ServerUnaryReactor* CreditServiceImpl::Method(                                          \
@@ -29,7 +60,6 @@ CreditServiceImpl::CreditServiceImpl(CreditLogic& logic, common::WorkerPool& wor
     return Serve(ctx, workers_, response, [this, request] { return logic_.Method(*request); }); \
   }
 
-RS_CREDIT_METHOD(CheckSubject, v1::CheckSubjectRequest, v1::SubjectStatus)
 RS_CREDIT_METHOD(BatchCheckSubjects, v1::BatchCheckSubjectsRequest, v1::BatchCheckSubjectsResponse)
 RS_CREDIT_METHOD(GetCreditProfile, v1::GetCreditProfileRequest, v1::CreditProfile)
 RS_CREDIT_METHOD(RecordCreditEvent, v1::RecordCreditEventRequest, v1::RecordCreditEventResponse)
@@ -80,6 +110,7 @@ namespace {
 struct CreditRuntime {
   std::unique_ptr<SubjectCache> cache;
   std::unique_ptr<CreditLogic> logic;
+  std::unique_ptr<CheckBatcher> batcher;  // after cache: stops before it goes
   std::unique_ptr<ExpiryJob> expiry;
 };
 
@@ -94,7 +125,7 @@ class OwningCreditService final : private CreditRuntimeHolder, public CreditServ
  public:
   OwningCreditService(std::unique_ptr<CreditRuntime> runtime, common::WorkerPool& workers)
       : CreditRuntimeHolder(std::move(runtime)),
-        CreditServiceImpl(*this->runtime->logic, workers) {}
+        CreditServiceImpl(*this->runtime->logic, workers, this->runtime->batcher.get()) {}
 };
 
 }  // namespace
@@ -108,6 +139,7 @@ absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> MakeCreditServices(
   runtime->logic = std::make_unique<CreditLogic>(context.pg, runtime->cache.get(), context.clock,
                                                  context.calendar, *settings);
   if (auto st = runtime->logic->Init(); !st.ok()) return st;
+  runtime->batcher = std::make_unique<CheckBatcher>(*runtime->cache, context.clock);
   if (settings->expiry_interval > absl::ZeroDuration()) {
     runtime->expiry = std::make_unique<ExpiryJob>(*runtime->logic, settings->expiry_interval);
   }

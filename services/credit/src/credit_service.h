@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "check_batcher.h"
 #include "credit_logic.h"
 #include "regsuite/common/server.h"
 #include "regsuite/credit/v1/credit.grpc.pb.h"
@@ -20,7 +21,9 @@ namespace regsuite::credit {
 /// worker pool (RunBlocking) and maps the result. No business rules here.
 class CreditServiceImpl : public v1::CreditService::CallbackService {
  public:
-  CreditServiceImpl(CreditLogic& logic, common::WorkerPool& workers);
+  /// `batcher` (may be nullptr) serves single checks from the cache without the worker pool.
+  CreditServiceImpl(CreditLogic& logic, common::WorkerPool& workers,
+                    CheckBatcher* batcher = nullptr);
 
   grpc::ServerUnaryReactor* CheckSubject(grpc::CallbackServerContext* ctx,
                                          const v1::CheckSubjectRequest* request,
@@ -80,6 +83,7 @@ class CreditServiceImpl : public v1::CreditService::CallbackService {
  private:
   CreditLogic& logic_;
   common::WorkerPool& workers_;
+  CheckBatcher* batcher_;
 };
 
 /// Runs ExpireListings every `interval` on a background thread (safe on every replica: the

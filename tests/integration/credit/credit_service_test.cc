@@ -83,7 +83,8 @@ struct Replica {
         redis(regsuite::testing::TestRedisOptions()),
         cache(redis, absl::Minutes(10)),
         logic(pg, &cache, clock, Calendar(), settings),
-        service(logic, workers) {
+        batcher(cache, clock),
+        service(logic, workers, &batcher) {
     RS_CHECK(logic.Init().ok());
     grpc::ServerBuilder builder;
     int port = 0;
@@ -104,6 +105,8 @@ struct Replica {
   SubjectCache cache;
   CreditLogic logic;
   WorkerPool workers{4, 1000};
+  // CheckSubject's hot path (cache reads batched off the worker pool), as the binary wires it.
+  regsuite::credit::CheckBatcher batcher;
   CreditServiceImpl service;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<v1::CreditService::Stub> stub;

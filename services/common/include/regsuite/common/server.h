@@ -103,10 +103,11 @@ LogContext LogContextFromCall(const grpc::CallbackServerContext& ctx);
 /// Runs `fn` (blocking work returning absl::Status) on the worker pool and finishes the call
 /// with its mapped status. Refuses with RESOURCE_EXHAUSTED when the pool's queue is full and
 /// DEADLINE_EXCEEDED when the caller's deadline passed before the work could start.
+/// FinishBlocking finishes a reactor the handler already holds (a call that tried a
+/// non-blocking path first); RunBlocking uses the call's default reactor.
 template <typename Fn>
-grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, WorkerPool& pool,
-                                      Fn&& fn) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+void FinishBlocking(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                    WorkerPool& pool, Fn&& fn) {
   LogContext log_context = LogContextFromCall(*ctx);
   bool queued = pool.TrySubmit(
       [ctx, reactor, fn = std::forward<Fn>(fn), log_context = std::move(log_context)]() mutable {
@@ -122,6 +123,13 @@ grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, WorkerPo
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "server busy: worker queue full, retry later"));
   }
+}
+
+template <typename Fn>
+grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, WorkerPool& pool,
+                                      Fn&& fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  FinishBlocking(ctx, reactor, pool, std::forward<Fn>(fn));
   return reactor;
 }
 
