@@ -799,7 +799,10 @@ absl::StatusOr<v1::Repair> CreditLogic::ApplyRepair(const v1::ApplyRepairRequest
     }
     auto listing = CreditRepository::LoadListing(txn, request.listing_id(), true);
     if (!listing.ok()) return listing.status();
-    if (auto st = CheckRepairEligible(*listing, request, today, settings_.procedure); !st.ok()) {
+    const std::vector<v1::CreditRecord> records =
+        CreditRepository::ListRecords(txn, listing->uscc(), true);
+    if (auto st = CheckRepairEligible(*listing, request, records, today, settings_.procedure);
+        !st.ok()) {
       return st;
     }
     v1::Repair repair;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "regsuite/common/dates.h"
 #include "regsuite/common/status.h"
@@ -211,7 +212,8 @@ Period ListingPeriod(v1::ListType type, absl::CivilDay decided, const ProcedureS
 }
 
 absl::Status CheckRepairEligible(const v1::Listing& listing, const v1::ApplyRepairRequest& request,
-                                 absl::CivilDay today, const ProcedureSettings& settings) {
+                                 const std::vector<v1::CreditRecord>& records, absl::CivilDay today,
+                                 const ProcedureSettings& settings) {
   if (request.commitment().empty()) {
     return common::FieldError("commitment", "a public credit commitment (信用承诺) is required");
   }
@@ -234,6 +236,27 @@ absl::Status CheckRepairEligible(const v1::Listing& listing, const v1::ApplyRepa
   if (!request.penalty_fulfilled()) {
     return absl::FailedPreconditionError(
         "the penalty must have been carried out before a repair (penalty_fulfilled is false)");
+  }
+  if (!request.harm_removed()) {
+    return absl::FailedPreconditionError(
+        "the harm must have been removed before a repair (harm_removed is false)");
+  }
+  // No new act of listing level (信用修复: 未再发生严重失信行为) since the listing took effect:
+  // a later record that would itself propose a black listing.
+  const absl::flat_hash_set<std::string> own(listing.record_ids().begin(),
+                                             listing.record_ids().end());
+  for (const v1::CreditRecord& record : records) {
+    absl::CivilDay occurred;
+    if (own.contains(record.record_id()) || !ParseOptionalDate(record.occurred_date(), &occurred) ||
+        occurred < from) {
+      continue;
+    }
+    std::vector<ListingSituation> situations = DetectBlackListSituations(record, records, settings);
+    if (!situations.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a new act of listing level since the listing took effect (record ", record.record_id(),
+          ", ", situations.front().reason_code, " on ", record.occurred_date(), ")"));
+    }
   }
   return absl::OkStatus();
 }

@@ -89,10 +89,14 @@ struct Period {
 Period ListingPeriod(v1::ListType type, absl::CivilDay decided, const ProcedureSettings& settings);
 
 /// Credit repair eligibility (信用修复) of `listing` on `today`: a black listing, ACTIVE, at
-/// least repair_min_listed_months since effective_from, the penalty carried out, and a public
-/// commitment. INVALID_ARGUMENT for a missing commitment, FAILED_PRECONDITION otherwise.
+/// least repair_min_listed_months since effective_from, the penalty carried out, the harm
+/// removed, a public commitment, and no new act of listing level among the subject's
+/// `records` since the listing took effect (a record, other than those the listing rests on,
+/// that would itself propose a black listing). INVALID_ARGUMENT for a missing commitment,
+/// FAILED_PRECONDITION otherwise.
 absl::Status CheckRepairEligible(const v1::Listing& listing, const v1::ApplyRepairRequest& request,
-                                 absl::CivilDay today, const ProcedureSettings& settings);
+                                 const std::vector<v1::CreditRecord>& records, absl::CivilDay today,
+                                 const ProcedureSettings& settings);
 
 /// A listing situation met by a subject's records, with the records it rests on.
 struct ListingSituation {

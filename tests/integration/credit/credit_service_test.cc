@@ -294,6 +294,10 @@ TEST_CASE(
   apply.set_commitment("信用承诺书");
   apply.set_penalty_fulfilled(true);
   v1::Repair repair;
+  // 信用修复 needs the harm removed as well as the penalty carried out.
+  CHECK(Call(stub, &v1::CreditService::Stub::ApplyRepair, apply, &repair).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  apply.set_harm_removed(true);
   REQUIRE(Call(stub, &v1::CreditService::Stub::ApplyRepair, apply, &repair).ok());
   CHECK(repair.status() == v1::REPAIR_STATUS_PENDING);
   CHECK(repair.due_date() == "2026-03-13");  // 3 WD after Tue 2026-03-10

@@ -144,7 +144,8 @@ TEST_CASE("a black listing is in force for 3 years from its decision") {
   CHECK(FormatDate(AddMonths(CivilDay(2026, 1, 31), 1)) == "2026-02-28");
 }
 
-TEST_CASE("repair eligibility: black, active, 12 months listed, penalty carried out, commitment") {
+TEST_CASE("repair eligibility: black, active, 12 months listed, penalty carried out, harm "
+          "removed, commitment") {
   ProcedureSettings settings;
   v1::Listing listing;
   listing.set_list_type(v1::LIST_TYPE_BLACK);
@@ -153,31 +154,80 @@ TEST_CASE("repair eligibility: black, active, 12 months listed, penalty carried 
   v1::ApplyRepairRequest request;
   request.set_commitment("信用承诺书");
   request.set_penalty_fulfilled(true);
+  request.set_harm_removed(true);
+  const std::vector<v1::CreditRecord> none;
 
-  CHECK(CheckRepairEligible(listing, request, CivilDay(2026, 3, 1), settings).ok());
-  CHECK(CheckRepairEligible(listing, request, CivilDay(2026, 2, 28), settings).code() ==
+  CHECK(CheckRepairEligible(listing, request, none, CivilDay(2026, 3, 1), settings).ok());
+  CHECK(CheckRepairEligible(listing, request, none, CivilDay(2026, 2, 28), settings).code() ==
         absl::StatusCode::kFailedPrecondition);
 
   v1::ApplyRepairRequest unpaid = request;
   unpaid.set_penalty_fulfilled(false);
-  CHECK(CheckRepairEligible(listing, unpaid, CivilDay(2026, 6, 1), settings).code() ==
+  CHECK(CheckRepairEligible(listing, unpaid, none, CivilDay(2026, 6, 1), settings).code() ==
         absl::StatusCode::kFailedPrecondition);
 
   v1::ApplyRepairRequest no_commitment = request;
   no_commitment.clear_commitment();
-  auto st = CheckRepairEligible(listing, no_commitment, CivilDay(2026, 6, 1), settings);
+  auto st = CheckRepairEligible(listing, no_commitment, none, CivilDay(2026, 6, 1), settings);
   CHECK(st.code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(st.message()).rfind("commitment:", 0) == 0);
 
   v1::Listing expired = listing;
   expired.set_status(v1::LISTING_STATUS_EXPIRED);
-  auto not_active = CheckRepairEligible(expired, request, CivilDay(2026, 6, 1), settings);
+  auto not_active = CheckRepairEligible(expired, request, none, CivilDay(2026, 6, 1), settings);
   CHECK(not_active.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::string(not_active.message()).find("EXPIRED") != std::string::npos);
 
   v1::Listing red = listing;
   red.set_list_type(v1::LIST_TYPE_RED);
-  CHECK(!CheckRepairEligible(red, request, CivilDay(2026, 6, 1), settings).ok());
+  CHECK(!CheckRepairEligible(red, request, none, CivilDay(2026, 6, 1), settings).ok());
+
+  v1::ApplyRepairRequest harm_remains = request;
+  harm_remains.set_harm_removed(false);
+  CHECK(CheckRepairEligible(listing, harm_remains, none, CivilDay(2026, 6, 1), settings).code() ==
+        absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("repair eligibility: no new act of listing level since the listing took effect") {
+  ProcedureSettings settings;
+  v1::Listing listing;
+  listing.set_list_type(v1::LIST_TYPE_BLACK);
+  listing.set_status(v1::LISTING_STATUS_ACTIVE);
+  listing.set_effective_from("2025-03-01");
+  listing.add_record_ids("r-own");
+  v1::ApplyRepairRequest request;
+  request.set_commitment("信用承诺书");
+  request.set_penalty_fulfilled(true);
+  request.set_harm_removed(true);
+  auto major_accident = [](const std::string& id, const std::string& occurred) {
+    v1::CreditRecord r;
+    r.set_record_id(id);
+    r.set_kind(v1::CREDIT_RECORD_KIND_ACCIDENT);
+    r.set_accident_level(v1::ACCIDENT_LEVEL_MAJOR);
+    r.set_occurred_date(occurred);
+    r.set_decided_date(occurred);
+    return r;
+  };
+  // The accident the listing rests on, and one before it took effect, do not count.
+  const std::vector<v1::CreditRecord> own = {major_accident("r-own", "2025-04-01"),
+                                             major_accident("r-old", "2024-12-01")};
+  CHECK(CheckRepairEligible(listing, request, own, CivilDay(2026, 6, 1), settings).ok());
+  // A new 重大 accident while listed is a new act of listing level.
+  std::vector<v1::CreditRecord> later = own;
+  later.push_back(major_accident("r-new", "2026-01-15"));
+  auto st = CheckRepairEligible(listing, request, later, CivilDay(2026, 6, 1), settings);
+  CHECK(st.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(st.message()).find("r-new") != std::string::npos);
+  // A minor penalty since then is not of listing level.
+  v1::CreditRecord minor;
+  minor.set_record_id("r-minor");
+  minor.set_kind(v1::CREDIT_RECORD_KIND_PENALTY);
+  minor.set_severity(v1::SEVERITY_MINOR);
+  minor.set_occurred_date("2026-02-01");
+  minor.set_decided_date("2026-02-10");
+  std::vector<v1::CreditRecord> with_minor = own;
+  with_minor.push_back(minor);
+  CHECK(CheckRepairEligible(listing, request, with_minor, CivilDay(2026, 6, 1), settings).ok());
 }
 
 TEST_CASE("two 较大 accidents 11 months apart are a black-list situation, 13 months apart not") {
