@@ -63,14 +63,16 @@ def main():
             safety_critical=True)), timeout=30)
 
     draw_rpc = rpc(channel, "DrawInspections", pb.DrawInspectionsRequest, pb.Draw)
-    started = time.perf_counter()
-    draw = draw_rpc(pb.DrawInspectionsRequest(check_item_code="BENCH-ITEM", ratio=0.05,
-                                              team_size=2, seed=20261201, drawn_by="bench",
-                                              idempotency_key="bench-draw-%d" % time.time_ns()),
-                    timeout=600)
-    draw_seconds = time.perf_counter() - started
-    print(f"draw: {draw.candidate_count:,} candidates, {draw.inspector_count:,} inspectors, "
-          f"{len(draw.enterprises):,} drawn in {draw_seconds:.2f} s (credit: {draw.credit_check})")
+    # The first draw right after the import also pays PostgreSQL's first pass over the fresh
+    # rows (hint bits); the second is the steady state.
+    for label in ("draw (first after the import)", "draw (again)"):
+        started = time.perf_counter()
+        draw = draw_rpc(pb.DrawInspectionsRequest(
+            check_item_code="BENCH-ITEM", ratio=0.05, team_size=2, seed=20261201,
+            drawn_by="bench", idempotency_key="bench-draw-%d" % time.time_ns()), timeout=600)
+        print(f"{label}: {draw.candidate_count:,} candidates, {draw.inspector_count:,} "
+              f"inspectors, {len(draw.enterprises):,} drawn in {time.perf_counter() - started:.2f} s "
+              f"(credit: {draw.credit_check})")
     verify_rpc = rpc(channel, "VerifyDraw", pb.VerifyDrawRequest, pb.VerifyDrawResponse)
     started = time.perf_counter()
     verified = verify_rpc(pb.VerifyDrawRequest(draw_id=draw.draw_id), timeout=600)
