@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # Shared by the service benchmarks (bench/<svc>/run.sh): a private PostgreSQL/Redis that stays
 # between runs, a service started on free ports, Python message classes for the drivers.
 # Source it after setting BENCH_NAME, BENCH_PG_PORT and BENCH_REDIS_PORT.
@@ -21,28 +21,17 @@ if [[ ${1:-} == stop ]]; then
   exit 0
 fi
 eval "$("$root/tools/dev-env.sh" "$BENCH_NAME" "$BENCH_PG_PORT" "$BENCH_REDIS_PORT")"
-export REGSUITE_POSTGRES_HOST=$REGSUITE_TEST_PG_HOST REGSUITE_POSTGRES_PORT=$REGSUITE_TEST_PG_PORT
-export REGSUITE_POSTGRES_DBNAME=$REGSUITE_TEST_PG_DBNAME REGSUITE_POSTGRES_USER=$REGSUITE_TEST_PG_USER
-export REGSUITE_POSTGRES_PASSWORD_FILE=$REGSUITE_TEST_PG_PASSWORD_FILE
-export REGSUITE_REDIS_PORT=$REGSUITE_TEST_REDIS_PORT
-PGPASSWORD=$(cat "$REGSUITE_POSTGRES_PASSWORD_FILE")
-export PGPASSWORD
+# shellcheck source=../tests/support/stores.sh
+source "$root/tests/support/stores.sh"
+use_test_stores
 "$bin/regctl" migrate >/dev/null
-
-bench_psql() {
-  psql -X -q -v ON_ERROR_STOP=1 -h "$REGSUITE_POSTGRES_HOST" -p "$REGSUITE_POSTGRES_PORT" \
-    -U "$REGSUITE_POSTGRES_USER" "$REGSUITE_POSTGRES_DBNAME" "$@"
-}
 
 # bench_start SERVICE [ENV=VALUE ...]: starts SERVICE-service on two free ports, waits until it
 # answers SERVING, sets BENCH_TARGET=127.0.0.1:<grpc port>.
 bench_start() {
   local service=$1 port metrics
   shift
-  read -r port metrics < <("$python" -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+  read -r port metrics < <(free_ports 2)
   env "$@" REGSUITE_SERVER_GRPC_LISTEN="127.0.0.1:$port" \
     REGSUITE_SERVER_METRICS_LISTEN="127.0.0.1:$metrics" \
     "$bin/$service-service" >"$work/$service.log" 2>&1 &

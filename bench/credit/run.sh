@@ -20,7 +20,7 @@ connections=${BENCH_CONNECTIONS:-2}
 export REGSUITE_LOG_LEVEL=${REGSUITE_LOG_LEVEL:-warn}
 
 bench_python "$root/bench/credit/credit_bench.py" prepare "$work"
-bench_psql -c "TRUNCATE credit.subjects CASCADE" \
+stores_psql -c "TRUNCATE credit.subjects CASCADE" \
   -c "\\copy credit.subjects (uscc, name) FROM '$work/subjects.csv' WITH (FORMAT csv)"
 redis-cli -p "$REGSUITE_REDIS_PORT" flushall >/dev/null
 bench_start credit
@@ -28,16 +28,12 @@ credit=$BENCH_TARGET
 bench_python "$root/bench/credit/credit_bench.py" warm "$work"
 
 # The gateway in front of the credit service, with a client whose quota the run cannot reach.
-(umask 077 && openssl rand -hex 32 >"$work/master_key")
-export REGSUITE_AUTH_MASTER_KEY_FILE=$work/master_key
-bench_psql -c "TRUNCATE gateway.clients CASCADE" >/dev/null
+new_master_key "$work"
+stores_psql -c "TRUNCATE gateway.clients CASCADE" >/dev/null
 "$bin/regctl" client create bench-credit --name "credit benchmark" \
   --allow "regsuite.credit.v1.CreditService/*" --rate 1000000 --burst 1000000 \
   --secret-out "$work/client.secret" >/dev/null
-read -r gw_port gw_http echo_port < <("$python" -c 'import socket
-s=[socket.socket() for _ in range(3)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+read -r gw_port gw_http echo_port < <(free_ports 3)
 REGSUITE_SERVER_GRPC_LISTEN=127.0.0.1:$gw_port REGSUITE_HTTP_LISTEN=127.0.0.1:$gw_http \
   REGSUITE_BACKENDS_CREDIT=$credit "$bin/regsuite-gateway" >"$work/gateway.log" 2>&1 &
 bench_pids+=($!)

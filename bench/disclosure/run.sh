@@ -14,14 +14,14 @@ BENCH_NAME=bench-disclosure BENCH_PG_PORT=19432 BENCH_REDIS_PORT=19379
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 records=${BENCH_RECORDS:-1000000}
 
-have=$(bench_psql -At -c "SELECT count(*) FROM disclosure.records WHERE source_service = 'bench'")
+have=$(stores_psql -At -c "SELECT count(*) FROM disclosure.records WHERE source_service = 'bench'")
 if [[ $have != "$records" ]]; then
   echo "seeding $records records (a few minutes: every row's bigrams are computed)"
   start=$SECONDS
-  bench_psql -v records="$records" -f "$root/bench/disclosure/seed.sql"
+  stores_psql -v records="$records" -f "$root/bench/disclosure/seed.sql"
   echo "seeded in $((SECONDS - start)) s"
 fi
-bench_psql -At -c "SELECT 'records: ' || count(*) || ', table and indexes: ' ||
+stores_psql -At -c "SELECT 'records: ' || count(*) || ', table and indexes: ' ||
   pg_size_pretty(pg_total_relation_size('disclosure.records')) FROM disclosure.records"
 bench_start disclosure
 bench_python "$root/bench/disclosure/search_bench.py"

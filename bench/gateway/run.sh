@@ -12,7 +12,10 @@
 # PostgreSQL and Redis: the REGSUITE_TEST_* exports of tools/dev-env.sh when set; otherwise
 # the script starts its own under var/dev-bench-gateway (ports BENCH_PG_PORT, BENCH_REDIS_PORT).
 # Knobs: BENCH_SECONDS (10), BENCH_WARMUP (2), BENCH_CONCURRENCY (32), BENCH_CONNECTIONS (2),
-#        BENCH_PAYLOAD_BYTES (64), BENCH_H2LOAD (1: run the h2load cross-check).
+#        BENCH_PAYLOAD_BYTES (64), BENCH_H2LOAD (1: run the h2load cross-check),
+#        BENCH_ROWS (which loadgen rows: "direct nginx auth-off sha256 sm3"),
+#        BENCH_PERF (a file: `perf record` the fully-on gateway during its HMAC-SHA256 row, with
+#        BENCH_PERF_ARGS, default -g).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bin=${REGSUITE_BIN_DIR:-$root/build-bench/bin}
@@ -67,6 +70,7 @@ for sig in HMAC-SHA256 HMAC-SM3; do
 done
 
 "$bin/gateway_echo_backend" "127.0.0.1:$backend_port" >"$work/backend.log" 2>&1 &
+backend_pid=$!
 pids+=($!)
 
 cat >"$work/nginx.conf" <<NGINX
@@ -99,7 +103,9 @@ gateway() {  # grpc_port http_port auth_off
   pids+=($!)
 }
 gateway "$off_port" "$off_http" true
+off_gateway=$!
 gateway "$on_port" "$on_http" false
+on_gateway=$!
 
 up() {  # host:port answers the bench method (unsigned; through the signed gateway we only need health)
   "$bin/regctl" health "$1" >/dev/null 2>&1
@@ -129,13 +135,61 @@ row() {  # label tool loadgen-output
   read -r _ rps p50 p99 ok errors rest <<<"$3"
   echo "| $1 | $2 | $rps | $p50 | $p99 | $ok | $errors${rest:+ ($rest)} | $(load) |"
 }
+# CPU time of a process and its child processes (nginx workers, PostgreSQL backends), in ticks.
+# Redis without children: its snapshot child may exit during the window.
+listener_pid() { ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2; }
+cpu_ticks() {
+  local total=0 p children=
+  [[ $1 == "$redis_pid" ]] || children=$(pgrep -P "$1")
+  for p in "$1" $children; do
+    [[ -r /proc/$p/stat ]] && total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+: >"$work/cpu.md"
+redis_pid=$(listener_pid "$REGSUITE_TEST_REDIS_PORT")
+pg_pid=$(listener_pid "$REGSUITE_TEST_PG_PORT")
+measured() {  # label proxy-pid command...: runs the command, then notes the CPU per call in cpu.md
+  local label=$1 proxy=$2 before=() after=() i
+  shift 2
+  local pids=("$proxy" "$backend_pid" "$redis_pid" "$pg_pid")
+  for i in "${!pids[@]}"; do before[i]=$(cpu_ticks "${pids[i]}"); done
+  local out
+  out=$("$@")
+  for i in "${!pids[@]}"; do after[i]=$(cpu_ticks "${pids[i]}"); done
+  echo "$out"
+  read -r _ rps _ <<<"$out"
+  # µs per call: ticks over the warm-up and the measured window, calls at the measured rate.
+  local calls
+  calls=$(awk -v r="$rps" -v w="$warmup" -v s="$seconds" 'BEGIN {print r * (w + s)}')
+  local cells=""
+  for i in "${!pids[@]}"; do
+    if ((i == 0)) && [[ $proxy == "$backend_pid" ]]; then cells+=" - |"; continue; fi
+    cells+=" $(awk -v d="$((after[i] - before[i]))" -v hz="$(getconf CLK_TCK)" -v n="$calls" \
+      'BEGIN {printf "%.0f", (n > 0 ? d / hz * 1e6 / n : 0)}') |"
+  done
+  echo "| $label |$cells" >>"$work/cpu.md"
+}
+rows=" ${BENCH_ROWS:-direct nginx auth-off sha256 sm3} "
 declare -A targets=([direct]=$backend_port [nginx]=$nginx_port [gateway-auth-off]=$off_port)
 for label in direct nginx gateway-auth-off; do
-  row "$label" loadgen "$(loadgen "$label" "${targets[$label]}")"
+  [[ $rows == *" ${label#gateway-} "* ]] || continue
+  proxy=$backend_pid
+  [[ $label == nginx ]] && proxy=$(cat "$work/nginx.pid")
+  [[ $label == gateway-auth-off ]] && proxy=$off_gateway
+  row "$label" loadgen "$(measured "$label" "$proxy" loadgen "$label" "${targets[$label]}")"
 done
 for sig in HMAC-SHA256 HMAC-SM3; do
-  row "gateway-full ($sig)" loadgen "$(loadgen "gateway-full-$sig" "$on_port" --app-key "$app_key-$sig" \
-    --secret-file "$work/$sig.secret" --sign-method "$sig")"
+  [[ $rows == *" $(tr 'A-Z' 'a-z' <<<"${sig#HMAC-}" | tr -d -) "* ]] || continue
+  perf_pid=
+  if [[ -n ${BENCH_PERF:-} && $sig == HMAC-SHA256 ]]; then
+    perf record ${BENCH_PERF_ARGS:--g} -o "$BENCH_PERF" -p "$on_gateway" -- sleep "$(awk -v w="$warmup" -v s="$seconds" 'BEGIN {print w + s}')" 2>"$work/perf.log" &
+    perf_pid=$!
+  fi
+  row "gateway-full ($sig)" loadgen "$(measured "gateway-full ($sig)" "$on_gateway" loadgen \
+    "gateway-full-$sig" "$on_port" --app-key "$app_key-$sig" --secret-file "$work/$sig.secret" \
+    --sign-method "$sig")"
+  [[ -z $perf_pid ]] || wait "$perf_pid"
 done
 
 if [[ ${BENCH_H2LOAD:-1} == 1 ]] && command -v h2load >/dev/null; then
@@ -153,3 +207,10 @@ if [[ ${BENCH_H2LOAD:-1} == 1 ]] && command -v h2load >/dev/null; then
     echo "| $label | h2load | ${rps%.*} | mean $mean | | ${codes%%, 0 3xx*} | | $(load) |"
   done
 fi
+
+echo
+echo "CPU time per call (µs; ticks of the warm-up and measured window over calls at the measured rate):"
+echo
+echo "| path | proxy | backend | Redis | PostgreSQL |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+cat "$work/cpu.md"

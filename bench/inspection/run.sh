@@ -11,7 +11,7 @@ set -euo pipefail
 BENCH_NAME=bench-inspection BENCH_PG_PORT=19442 BENCH_REDIS_PORT=19389
 # shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-bench_psql -c "DROP SCHEMA IF EXISTS inspection CASCADE" \
+stores_psql -c "DROP SCHEMA IF EXISTS inspection CASCADE" \
   -c "DELETE FROM public.schema_migrations WHERE component = 'inspection'" 2>/dev/null ||
   true
 "$bin/regctl" migrate >/dev/null

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # End-to-end test of the gateway with independent clients (Python grpcio, curl): starts the
 # credit service and the gateway on free ports against the test PostgreSQL/Redis that
 # tools/test.sh runs, creates clients with regctl, then runs gateway_e2e.py.
@@ -16,26 +17,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# N distinct free ports, chosen while all are held open so none is handed out twice.
-free_ports() {
-  "$python" -c 'import socket,sys
-socks=[socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1",0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-}
+# shellcheck source=../support/stores.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/stores.sh"
 
-export REGSUITE_POSTGRES_HOST=$REGSUITE_TEST_PG_HOST REGSUITE_POSTGRES_PORT=$REGSUITE_TEST_PG_PORT
-export REGSUITE_POSTGRES_DBNAME=$REGSUITE_TEST_PG_DBNAME REGSUITE_POSTGRES_USER=$REGSUITE_TEST_PG_USER
-export REGSUITE_POSTGRES_PASSWORD_FILE=$REGSUITE_TEST_PG_PASSWORD_FILE
-export REGSUITE_REDIS_PORT=$REGSUITE_TEST_REDIS_PORT
-(umask 077 && openssl rand -hex 32 >"$work/master_key")
-export REGSUITE_AUTH_MASTER_KEY_FILE=$work/master_key
+use_test_stores
+new_master_key "$work"
 
 "$bin/regctl" migrate >/dev/null
 # A fresh gateway schema for this run: clients sealed with this run's master key.
-PGPASSWORD=$(cat "$REGSUITE_POSTGRES_PASSWORD_FILE") psql -q -h "$REGSUITE_POSTGRES_HOST" \
-  -p "$REGSUITE_POSTGRES_PORT" -U "$REGSUITE_POSTGRES_USER" "$REGSUITE_POSTGRES_DBNAME" \
-  -c "TRUNCATE gateway.clients CASCADE; TRUNCATE gateway.audit_log;
+stores_psql -c "TRUNCATE gateway.clients CASCADE; TRUNCATE gateway.audit_log;
       UPDATE gateway.audit_head SET last_id = 0, last_hash = repeat('0', 64);" >/dev/null
 
 all_services=()

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # 法人库 import through the gateway, end to end with real binaries: inspection-service, the
 # gateway and exchange-service (with its own service identity) on free ports against the test
 # PostgreSQL/Redis, plus the test-only platform stub serving enterprises for the pull.
@@ -24,24 +25,14 @@ fail() {
   exit 1
 }
 
-free_ports() {
-  "$python" -c 'import socket,sys
-socks=[socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1",0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-}
+# shellcheck source=../../support/stores.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../support/stores.sh"
 
-export REGSUITE_POSTGRES_HOST=$REGSUITE_TEST_PG_HOST REGSUITE_POSTGRES_PORT=$REGSUITE_TEST_PG_PORT
-export REGSUITE_POSTGRES_DBNAME=$REGSUITE_TEST_PG_DBNAME REGSUITE_POSTGRES_USER=$REGSUITE_TEST_PG_USER
-export REGSUITE_POSTGRES_PASSWORD_FILE=$REGSUITE_TEST_PG_PASSWORD_FILE
-export REGSUITE_REDIS_PORT=$REGSUITE_TEST_REDIS_PORT
-(umask 077 && openssl rand -hex 32 >"$work/master_key")
-export REGSUITE_AUTH_MASTER_KEY_FILE=$work/master_key
+use_test_stores
+new_master_key "$work"
 
 "$bin/regctl" migrate >/dev/null
-PGOPTIONS=--client-min-messages=warning PGPASSWORD=$(cat "$REGSUITE_POSTGRES_PASSWORD_FILE") psql -q -h "$REGSUITE_POSTGRES_HOST" \
-  -p "$REGSUITE_POSTGRES_PORT" -U "$REGSUITE_POSTGRES_USER" "$REGSUITE_POSTGRES_DBNAME" \
-  -c "TRUNCATE gateway.clients CASCADE;" >/dev/null
+stores_psql -c "TRUNCATE gateway.clients CASCADE;" >/dev/null
 "$bin/regctl" client create svc-exchange --name "exchange service" --kind service \
   --allow "regsuite.inspection.v1.InspectionService/ImportEnterprises" \
   --secret-out "$work/svc-exchange.secret" >/dev/null
