@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Gateway benchmark (not a test). Starts the echo backend, Debian's nginx as a plain gRPC
 # reverse proxy (grpc_pass) to it, the gateway twice (bench.auth_off = true, and fully on:
 # signatures + replay protection + rate limits + audit), then drives each for a fixed time with
@@ -35,7 +36,7 @@ pids=()
 own_stores=0
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  if [[ -f $work/nginx.pid ]]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   if ((own_stores)); then "$root/tools/dev-env.sh" bench-gateway "$BENCH_PG_PORT" "$BENCH_REDIS_PORT" stop || true; fi
   rm -rf "$work"
@@ -47,18 +48,13 @@ if [[ -z ${REGSUITE_TEST_PG_PORT:-} ]]; then
   eval "$("$root/tools/dev-env.sh" bench-gateway "$BENCH_PG_PORT" "$BENCH_REDIS_PORT")"
   own_stores=1
 fi
-export REGSUITE_POSTGRES_HOST=$REGSUITE_TEST_PG_HOST REGSUITE_POSTGRES_PORT=$REGSUITE_TEST_PG_PORT
-export REGSUITE_POSTGRES_DBNAME=$REGSUITE_TEST_PG_DBNAME REGSUITE_POSTGRES_USER=$REGSUITE_TEST_PG_USER
-export REGSUITE_POSTGRES_PASSWORD_FILE=$REGSUITE_TEST_PG_PASSWORD_FILE
-export REGSUITE_REDIS_PORT=$REGSUITE_TEST_REDIS_PORT
-(umask 077 && openssl rand -hex 32 >"$work/master_key")
-export REGSUITE_AUTH_MASTER_KEY_FILE=$work/master_key
+# shellcheck source=../../tests/support/stores.sh
+source "$root/tests/support/stores.sh"
+use_test_stores
+new_master_key "$work"
 export REGSUITE_LOG_LEVEL=${REGSUITE_LOG_LEVEL:-warn}
 
-read -r backend_port nginx_port off_port off_http on_port on_http < <(python3 -c 'import socket
-socks=[socket.socket() for _ in range(6)]
-for s in socks: s.bind(("127.0.0.1",0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))')
+read -r backend_port nginx_port off_port off_http on_port on_http < <(free_ports 6)
 
 "$bin/regctl" migrate >/dev/null
 # Rate limits apply (one Redis token bucket per call) with a quota the run cannot reach.
@@ -180,10 +176,11 @@ for label in direct nginx gateway-auth-off; do
   row "$label" loadgen "$(measured "$label" "$proxy" loadgen "$label" "${targets[$label]}")"
 done
 for sig in HMAC-SHA256 HMAC-SM3; do
-  [[ $rows == *" $(tr 'A-Z' 'a-z' <<<"${sig#HMAC-}" | tr -d -) "* ]] || continue
+  [[ $rows == *" $(tr '[:upper:]' '[:lower:]' <<<"${sig#HMAC-}" | tr -d -) "* ]] || continue
   perf_pid=
   if [[ -n ${BENCH_PERF:-} && $sig == HMAC-SHA256 ]]; then
-    perf record ${BENCH_PERF_ARGS:--g} -o "$BENCH_PERF" -p "$on_gateway" -- sleep "$(awk -v w="$warmup" -v s="$seconds" 'BEGIN {print w + s}')" 2>"$work/perf.log" &
+    read -ra perf_args <<<"${BENCH_PERF_ARGS:--g}"
+    perf record "${perf_args[@]}" -o "$BENCH_PERF" -p "$on_gateway" -- sleep "$(awk -v w="$warmup" -v s="$seconds" 'BEGIN {print w + s}')" 2>"$work/perf.log" &
     perf_pid=$!
   fi
   row "gateway-full ($sig)" loadgen "$(measured "gateway-full ($sig)" "$on_gateway" loadgen \

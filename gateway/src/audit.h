@@ -64,6 +64,7 @@ class AuditLog {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<AuditRecord> queue_;
+  size_t in_flight_ = 0;  // records taken by the writer, still counted against the capacity
   bool stopping_ = false;
   int64_t written_ = 0;
   std::thread thread_;

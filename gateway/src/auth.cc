@@ -1,6 +1,7 @@
 #include "auth.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -10,27 +11,28 @@
 namespace regsuite::gateway {
 namespace {
 
-// KEYS[1] bucket key; ARGV: rate per second, burst, now in ms. Returns {allowed, retry_ms}.
+// KEYS[1] bucket key; ARGV: rate per second, burst, now in ms, and n, the calls asking for a
+// token (the batcher merges the calls of one batch on the same bucket). Grants up to n tokens.
+// Returns {granted, retry_ms}: retry_ms, when some were refused, is when the next token comes.
 constexpr char kTokenBucket[] = R"lua(
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
+local n = tonumber(ARGV[4]) or 1
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1])
 local ts = tonumber(state[2])
 if tokens == nil then tokens = burst; ts = now end
 if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
-local allowed = 0
+local granted = math.max(0, math.min(n, math.floor(tokens)))
+tokens = tokens - granted
 local retry_ms = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
+if granted < n then
   retry_ms = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(math.max(now, ts)))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return {allowed, retry_ms}
+return {granted, retry_ms}
 )lua";
 
 int RetryAfterSeconds(int64_t retry_ms) {
@@ -115,11 +117,62 @@ absl::Status Authenticator::CheckCertificateMatches(const ClientSnapshot& client
   return Unauthenticated("client certificate", "registered to another client than x-app-key");
 }
 
+RedisMerge MergeBucketTakes(std::vector<RedisCommand> commands, const std::string& sha1) {
+  RedisMerge merged;
+  merged.source.reserve(commands.size());
+  // (key, rate, burst) → index of the merged command; its n and now are updated in place.
+  absl::flat_hash_map<std::tuple<std::string, std::string, std::string>, size_t> groups;
+  for (auto& command : commands) {
+    const bool bucket = command.size() == 8 && command[0] == "EVALSHA" && command[1] == sha1 &&
+                        command[2] == "1";
+    if (!bucket) {
+      merged.source.emplace_back(merged.commands.size(), 0);
+      merged.commands.push_back(std::move(command));
+      continue;
+    }
+    auto [group, inserted] =
+        groups.try_emplace(std::make_tuple(command[3], command[4], command[5]), merged.commands.size());
+    if (inserted) {
+      merged.source.emplace_back(group->second, 0);
+      merged.commands.push_back(std::move(command));
+      continue;
+    }
+    RedisCommand& take = merged.commands[group->second];
+    int64_t n = 0;
+    int64_t now = 0;
+    int64_t this_n = 0;
+    int64_t this_now = 0;
+    if (!absl::SimpleAtoi(take[7], &n) || !absl::SimpleAtoi(take[6], &now) ||
+        !absl::SimpleAtoi(command[7], &this_n) || !absl::SimpleAtoi(command[6], &this_now)) {
+      merged.source.emplace_back(merged.commands.size(), 0);  // not ours to merge: sent alone
+      merged.commands.push_back(std::move(command));
+      continue;
+    }
+    merged.source.emplace_back(group->second, static_cast<size_t>(n));
+    take[7] = absl::StrCat(n + this_n);
+    if (this_now > now) take[6] = std::move(command[6]);
+  }
+  return merged;
+}
+
+common::RedisValue SplitBucketReply(const common::RedisValue& merged, size_t rank) {
+  if (merged.type != common::RedisValue::Type::kArray || merged.elements.size() != 2) return merged;
+  common::RedisValue one = merged;
+  const bool granted = static_cast<int64_t>(rank) < merged.elements[0].integer;
+  one.elements[0].integer = granted ? 1 : 0;
+  if (granted) one.elements[1].integer = 0;
+  return one;
+}
+
 RequestGuard::RequestGuard(RedisPipelineFn pipeline, GuardOptions options)
     : options_(options),
       bucket_script_(kTokenBucket),
       nonce_px_(absl::StrCat(absl::ToInt64Milliseconds(options_.nonce_window))),
-      batcher_(std::move(pipeline), {&bucket_script_}, options_.batcher) {}
+      batcher_(std::move(pipeline), {&bucket_script_}, options_.batcher,
+               RedisMergeHooks{[sha1 = bucket_script_.sha1()](std::vector<RedisCommand> commands) {
+                                 return MergeBucketTakes(std::move(commands), sha1);
+                               },
+                               SplitBucketReply}) {}
 
 RequestGuard::Outcome RequestGuard::LocalLimit(const std::string& key, double rate, int burst,
                                                absl::Time now) {
@@ -164,7 +217,7 @@ RequestGuard::Plan RequestGuard::MakePlan(const Client* client, const SignatureH
   const std::string now_ms = absl::StrCat(absl::ToUnixMillis(now));
   for (const auto& l : plan.limits) {
     plan.commands.push_back({"EVALSHA", bucket_script_.sha1(), "1", l.key, absl::StrCat(l.rate),
-                             absl::StrCat(l.burst), now_ms});
+                             absl::StrCat(l.burst), now_ms, "1"});
   }
   return plan;
 }

@@ -47,6 +47,14 @@ class Authenticator {
   absl::Duration window_;
 };
 
+/// Merges the token-bucket takes (EVALSHA `sha1` 1 key rate burst now n) of one batch that
+/// name the same bucket, rate and burst into one take of their summed n, at the latest `now`.
+/// Redis then runs the Lua script once per bucket and batch instead of once per call.
+RedisMerge MergeBucketTakes(std::vector<RedisCommand> commands, const std::string& sha1);
+/// The reply of the take of rank `rank` in a merged take: {1, 0} when rank < granted, else
+/// {0, retry_ms}. Anything but a {granted, retry_ms} array (an error) passes through.
+common::RedisValue SplitBucketReply(const common::RedisValue& merged, size_t rank);
+
 struct GuardOptions {
   absl::Duration nonce_window = absl::Seconds(600);  // twice the ±300 s timestamp window
   double default_rate = 50;                          // requests/s per client

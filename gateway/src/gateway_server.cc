@@ -234,10 +234,10 @@ class Gateway : public common::ServerExtension {
   void OnDraining() override { http_->Stop(); }
 
   void OnStopped() override {
+    guard_->Stop();  // completes any call still waiting for Redis, while its backend is up
     admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     backends_->Stop();
     registry_->Stop();
-    guard_->Stop();  // completes the calls still waiting for Redis (their audit rows included)
     audit_->Stop();  // flushes what is queued
     common::LogInfo("audit log flushed", {{"rows_written", absl::StrCat(audit_->written())}});
   }

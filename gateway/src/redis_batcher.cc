@@ -1,5 +1,7 @@
 #include "redis_batcher.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -23,8 +25,8 @@ std::vector<size_t> NoscriptRetries(const std::vector<RedisCommand>& commands,
 
 RedisBatcher::RedisBatcher(RedisPipelineFn pipeline,
                            std::vector<const common::RedisScript*> scripts,
-                           RedisBatcherOptions options)
-    : pipeline_(std::move(pipeline)), options_(options) {
+                           RedisBatcherOptions options, RedisMergeHooks hooks)
+    : pipeline_(std::move(pipeline)), hooks_(std::move(hooks)), options_(options) {
   for (const auto* script : scripts) scripts_by_sha_[script->sha1()] = script;
 }
 
@@ -34,7 +36,12 @@ void RedisBatcher::Start() {
   std::lock_guard lock(mu_);
   if (started_ || stopping_) return;
   started_ = true;
-  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "gw-redis");  // for top -H and perf
+      Run();
+    });
+  }
 }
 
 bool RedisBatcher::Submit(std::vector<RedisCommand>&& commands,
@@ -105,48 +112,64 @@ RedisReplies RedisBatcher::Retry(const std::vector<RedisCommand>& commands,
 }
 
 void RedisBatcher::RunBatch(std::vector<Pending>& batch) {
-  std::vector<RedisCommand> commands;
+  std::vector<RedisCommand> submitted;
   for (auto& call : batch) {
-    for (auto& command : call.commands) commands.push_back(std::move(command));
+    for (auto& command : call.commands) submitted.push_back(std::move(command));
   }
+  const size_t count = submitted.size();
+  RedisMerge merged;
+  if (hooks_.merge) {
+    merged = hooks_.merge(std::move(submitted));
+  } else {
+    merged.commands = std::move(submitted);
+    for (size_t i = 0; i < count; ++i) merged.source.emplace_back(i, 0);
+  }
+  const auto& commands = merged.commands;
   RedisReplies replies = commands.empty() ? RedisReplies(std::vector<common::RedisValue>())
                                           : pipeline_(commands);
-  // Commands whose retry failed in transport: their calls fail with this status.
+  // Sent commands whose retry failed in transport: their calls fail with this status.
   absl::Status retry_failed;
-  std::vector<size_t> retry;
+  std::vector<bool> failed(commands.size(), false);
   if (replies.ok() && replies->size() != commands.size()) {
     replies = absl::InternalError("redis: pipeline returned a reply count other than sent");
   }
   if (replies.ok()) {
-    retry = NoscriptRetries(commands, *replies);
+    std::vector<size_t> retry = NoscriptRetries(commands, *replies);
     if (!retry.empty()) {
       auto again = Retry(commands, retry);
       if (again.ok() && again->size() != retry.size()) {
         again = absl::InternalError("redis: retry returned a reply count other than sent");
       }
-      for (size_t k = 0; again.ok() && k < retry.size(); ++k) {
-        (*replies)[retry[k]] = std::move((*again)[k]);
+      for (size_t k = 0; k < retry.size(); ++k) {
+        if (again.ok()) {
+          (*replies)[retry[k]] = std::move((*again)[k]);
+        } else {
+          failed[retry[k]] = true;
+        }
       }
       if (!again.ok()) retry_failed = again.status();
     }
   }
   size_t offset = 0;
-  auto next_retry = retry.begin();
   for (auto& call : batch) {
     const size_t n = call.commands.size();
-    if (!replies.ok()) {
-      call.done(replies.status());
-      continue;
-    }
-    while (next_retry != retry.end() && *next_retry < offset) ++next_retry;
-    if (!retry_failed.ok() && next_retry != retry.end() && *next_retry < offset + n) {
-      call.done(retry_failed);
-    } else {
-      auto first = replies->begin() + static_cast<ptrdiff_t>(offset);
-      call.done(std::vector<common::RedisValue>(std::make_move_iterator(first),
-                                                std::make_move_iterator(first + static_cast<ptrdiff_t>(n))));
+    bool call_failed = false;
+    std::vector<common::RedisValue> own;
+    own.reserve(n);
+    for (size_t i = offset; replies.ok() && i < offset + n; ++i) {
+      const auto [sent, rank] = merged.source[i];
+      call_failed = call_failed || failed[sent];
+      own.push_back(hooks_.split ? hooks_.split((*replies)[sent], rank)
+                                 : std::move((*replies)[sent]));
     }
     offset += n;
+    if (!replies.ok()) {
+      call.done(replies.status());
+    } else if (call_failed) {
+      call.done(retry_failed);
+    } else {
+      call.done(std::move(own));
+    }
   }
 }
 

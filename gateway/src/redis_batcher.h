@@ -25,6 +25,20 @@ using RedisPipelineFn = std::function<RedisReplies(const std::vector<RedisComman
 std::vector<size_t> NoscriptRetries(const std::vector<RedisCommand>& commands,
                                     const std::vector<common::RedisValue>& replies);
 
+/// A batch's commands after merging those that can share one Redis call (e.g. several takes
+/// from the same token bucket): what is sent, and for each submitted command, which sent
+/// command answers it and its rank among the commands merged into that one.
+struct RedisMerge {
+  std::vector<RedisCommand> commands;
+  std::vector<std::pair<size_t, size_t>> source;  // per submitted command: (sent index, rank)
+};
+/// Optional batch hooks: `merge` rewrites the flattened commands; `split` derives the reply of
+/// the command of rank `rank` from the reply of the merged command.
+struct RedisMergeHooks {
+  std::function<RedisMerge(std::vector<RedisCommand>)> merge;
+  std::function<common::RedisValue(const common::RedisValue& merged, size_t rank)> split;
+};
+
 struct RedisBatcherOptions {
   int threads = 1;                  // Redis I/O threads, each with its pipeline in flight
   size_t max_queued = 20000;        // calls waiting; beyond that Submit refuses
@@ -43,7 +57,7 @@ class RedisBatcher {
  public:
   /// `scripts`: those that may be called by EVALSHA (loaded on NOSCRIPT); must outlive this.
   RedisBatcher(RedisPipelineFn pipeline, std::vector<const common::RedisScript*> scripts,
-               RedisBatcherOptions options);
+               RedisBatcherOptions options, RedisMergeHooks hooks = {});
   ~RedisBatcher();
   RedisBatcher(const RedisBatcher&) = delete;
   RedisBatcher& operator=(const RedisBatcher&) = delete;
@@ -69,6 +83,7 @@ class RedisBatcher {
   RedisReplies Retry(const std::vector<RedisCommand>& commands, const std::vector<size_t>& retry);
 
   const RedisPipelineFn pipeline_;
+  const RedisMergeHooks hooks_;
   absl::flat_hash_map<std::string, const common::RedisScript*> scripts_by_sha_;
   const RedisBatcherOptions options_;
   mutable std::mutex mu_;

@@ -17,7 +17,9 @@ using regsuite::common::RedisValue;
 using regsuite::gateway::AccessRule;
 using regsuite::gateway::Client;
 using regsuite::gateway::GuardOptions;
+using regsuite::gateway::MergeBucketTakes;
 using regsuite::gateway::NoscriptRetries;
+using regsuite::gateway::SplitBucketReply;
 using regsuite::gateway::RedisBatcher;
 using regsuite::gateway::RedisBatcherOptions;
 using regsuite::gateway::RedisCommand;
@@ -55,12 +57,8 @@ struct FakeRedis {
   bool fail_after_noscript = false;  // the retry round trip fails in transport
   std::set<std::string> keys;
   std::set<std::string> loaded;
-  RedisValue bucket_reply = [] {
-    RedisValue v;
-    v.type = RedisValue::Type::kArray;
-    v.elements = {Int(1), Int(0)};
-    return v;
-  }();
+  int64_t tokens = 1 << 30;  // one bucket for all keys: {granted, retry_ms} of ARGV n takes
+  int64_t retry_ms = 0;
   std::vector<std::vector<RedisCommand>> pipelines;
 
   RedisReplies operator()(const std::vector<RedisCommand>& commands) {
@@ -77,8 +75,17 @@ struct FakeRedis {
         loaded.insert(RedisScript(c[2]).sha1());
         replies.push_back(Str(RedisScript(c[2]).sha1()));
       } else if (c[0] == "EVALSHA") {
-        replies.push_back(loaded.contains(c[1]) ? bucket_reply
-                                                : Err("NOSCRIPT No matching script."));
+        if (!loaded.contains(c[1])) {
+          replies.push_back(Err("NOSCRIPT No matching script."));
+          continue;
+        }
+        const int64_t n = c.size() >= 8 ? std::stoll(c[7]) : 1;
+        const int64_t granted = std::min(n, tokens);
+        tokens -= granted;
+        RedisValue v;
+        v.type = RedisValue::Type::kArray;
+        v.elements = {Int(granted), Int(granted < n ? retry_ms : 0)};
+        replies.push_back(v);
       } else {
         replies.push_back(Str(c[1]));  // ECHO
       }
@@ -310,7 +317,8 @@ TEST_CASE("guard: the plan limits the client, and the method when its rule sets 
 
 TEST_CASE("guard: an empty bucket refuses with retry-after in whole seconds, rounded up") {
   FakeRedis redis;
-  redis.bucket_reply.elements = {Int(0), Int(1200)};
+  redis.tokens = 0;
+  redis.retry_ms = 1200;
   RequestGuard guard(Fn(redis), GuardOptions{});
   Client client = ClientWithRate(1, 1);
   RequestGuard::Outcome outcome;
@@ -372,4 +380,59 @@ TEST_CASE("guard: a call that cannot be queued is shed as overloaded, answered a
   CHECK(second.reason == "overloaded");
   guard.Stop();
   CHECK(first.status.ok());
+}
+
+TEST_CASE("bucket takes of one batch on the same bucket merge into one, at the latest time") {
+  std::vector<RedisCommand> commands = {
+      {"SET", "nonce-a", "1", "NX", "PX", "600000"},
+      {"EVALSHA", "sha", "1", "rl:a", "50", "100", "1000", "1"},
+      {"EVALSHA", "sha", "1", "rl:b", "50", "100", "1000", "1"},
+      {"EVALSHA", "sha", "1", "rl:a", "50", "100", "1005", "1"},
+      {"EVALSHA", "sha", "1", "rl:a", "10", "100", "1001", "1"},  // another rate: its own take
+      {"EVALSHA", "other", "1", "rl:a", "50", "100", "1002", "1"},
+      {"EVALSHA", "sha", "1", "rl:a", "50", "100", "1003", "1"}};
+  auto merged = MergeBucketTakes(commands, "sha");
+  REQUIRE(merged.commands.size() == 5);
+  CHECK(merged.commands[1] == RedisCommand{"EVALSHA", "sha", "1", "rl:a", "50", "100", "1005", "3"});
+  CHECK(merged.commands[2] == commands[2]);
+  using Source = std::vector<std::pair<size_t, size_t>>;
+  CHECK(merged.source == Source{{0, 0}, {1, 0}, {2, 0}, {1, 1}, {3, 0}, {4, 0}, {1, 2}});
+}
+
+TEST_CASE("a merged take's reply grants the first ranks and refuses the rest with its retry") {
+  RedisValue reply;
+  reply.type = RedisValue::Type::kArray;
+  reply.elements = {Int(2), Int(700)};
+  auto one = [&](size_t rank) {
+    RedisValue v = SplitBucketReply(reply, rank);
+    return std::make_pair(v.elements[0].integer, v.elements[1].integer);
+  };
+  CHECK(one(0) == std::make_pair<int64_t, int64_t>(1, 0));
+  CHECK(one(1) == std::make_pair<int64_t, int64_t>(1, 0));
+  CHECK(one(2) == std::make_pair<int64_t, int64_t>(0, 700));
+  CHECK(SplitBucketReply(Err("ERR script"), 1).str == "ERR script");
+}
+
+TEST_CASE("guard: concurrent calls on one bucket cost one script run; the quota still holds") {
+  FakeRedis redis;
+  redis.tokens = 2;
+  redis.retry_ms = 300;
+  RequestGuard guard(Fn(redis), GuardOptions{});
+  Client client = ClientWithRate(10, 10);
+  std::vector<RequestGuard::Outcome> outcomes(3);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    SignatureHeaders headers = Headers(absl::StrCat("nonce-", i));
+    guard.CheckAsync(guard.MakePlan(&client, &headers, nullptr, "m", "p:1", kNow),
+                     [&, i](RequestGuard::Outcome o) { outcomes[i] = std::move(o); });
+  }
+  guard.Stop();
+  // One pipeline: 3 nonces and one take of 3 (NOSCRIPT), then SCRIPT LOAD and that take again.
+  REQUIRE(redis.pipelines.size() == 2);
+  CHECK(redis.pipelines[0].size() == 4);
+  REQUIRE(redis.pipelines[0][1].size() == 8);  // the nonces stay in place, the take joins the first
+  CHECK(redis.pipelines[0][1][7] == "3");
+  CHECK(outcomes[0].status.ok());
+  CHECK(outcomes[1].status.ok());
+  CHECK(outcomes[2].status.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(outcomes[2].retry_after_seconds == 1);
 }
