@@ -23,10 +23,10 @@ LICENCE = disclosure_pb2.RECORD_CATEGORY_LICENSING_DECISION
 # (label, query, category): common and rare texts, two and six characters.
 QUERIES = [
     ("2 chars, common (矿业), penalty", "矿业", PENALTY),
-    ("2 chars, rare (丁七), penalty", "丁七", PENALTY),
+    ("2 chars, absent (丁七), penalty", "丁七", PENALTY),
     ("6 chars, common (隐患排查治理), penalty", "隐患排查治理", PENALTY),
-    ("6 chars, rare (福州市丁七), licence", "福州市丁七", LICENCE),
-    ("6 chars, absent in category (安全条件审查), penalty", "安全条件审查", 0),
+    ("6 chars, absent (福州市丁七), licence", "福州市丁七", LICENCE),
+    ("6 chars, any category (安全条件审查)", "安全条件审查", 0),
     ("2 chars, no category (冶金)", "冶金", 0),
 ]
 
