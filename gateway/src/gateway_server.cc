@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "admin_service.h"
 #include "audit.h"
 #include "auth.h"
@@ -326,10 +325,6 @@ void AddGatewayConfigKeys(common::ConfigSchema& schema) {
 }
 
 absl::StatusOr<std::unique_ptr<common::ServerExtension>> MakeGateway(common::ServiceContext& ctx) {
-  // Debian's Abseil is built with deadlock detection on: every absl::Mutex that gRPC creates
-  // and destroys per call updates a global lock graph (about 7% of the proxy's CPU in
-  // bench/gateway). It is a debugging aid; the gateway turns it off.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::string& key = ctx.config.GetString("auth.master_key");
   if (key.empty()) {
     return absl::InvalidArgumentError(

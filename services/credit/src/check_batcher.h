@@ -42,6 +42,7 @@ class CheckBatcher {
   std::condition_variable cv_;
   std::vector<std::pair<std::string, Done>> queue_;  // guarded by mu_
   bool stopping_ = false;                             // guarded by mu_
+  bool sleeping_ = false;  // guarded by mu_: the thread waits on cv_ (only then is it woken)
   std::thread thread_;
 };
 
