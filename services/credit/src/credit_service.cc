@@ -6,17 +6,23 @@
 namespace regsuite::credit {
 namespace {
 
-// Runs `call` (returning absl::StatusOr<T>) on the worker pool and copies the value out.
+// `call` (returning absl::StatusOr<T>) as the worker pool's absl::Status work, moving the
+// value into `response`.
+template <typename Response, typename Call>
+auto IntoResponse(Response* response, Call&& call) {
+  return [response, call = std::forward<Call>(call)]() mutable -> absl::Status {
+    auto result = call();
+    if (!result.ok()) return result.status();
+    *response = std::move(*result);
+    return absl::OkStatus();
+  };
+}
+
+// Runs `call` on the worker pool and copies the value out.
 template <typename Response, typename Call>
 grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, common::WorkerPool& workers,
                                 Response* response, Call&& call) {
-  return common::RunBlocking(ctx, workers,
-                             [response, call = std::forward<Call>(call)]() mutable -> absl::Status {
-                               auto result = call();
-                               if (!result.ok()) return result.status();
-                               *response = std::move(*result);
-                               return absl::OkStatus();
-                             });
+  return common::RunBlocking(ctx, workers, IntoResponse(response, std::forward<Call>(call)));
 }
 
 }  // namespace
@@ -30,12 +36,8 @@ CreditServiceImpl::CreditServiceImpl(CreditLogic& logic, common::WorkerPool& wor
 grpc::ServerUnaryReactor* CreditServiceImpl::CheckSubject(grpc::CallbackServerContext* ctx,
                                                           const v1::CheckSubjectRequest* request,
                                                           v1::SubjectStatus* response) {
-  auto from_database = [this, request, response]() -> absl::Status {
-    auto status = logic_.CheckSubject(*request);
-    if (!status.ok()) return status.status();
-    *response = std::move(*status);
-    return absl::OkStatus();
-  };
+  auto from_database =
+      IntoResponse(response, [this, request] { return logic_.CheckSubject(*request); });
   auto uscc = common::Uscc::Parse(request->uscc());
   if (batcher_ == nullptr || !uscc.ok()) {
     // An invalid code gets its INVALID_ARGUMENT from the same place as every other path.
