@@ -207,6 +207,11 @@ absl::Status EventIntake::OnCertificateStatus(pqxx::work& txn, const EventEnvelo
   if (!record.ok()) return record.status();
   auto* l = record->mutable_licence();
   l->set_status(CertificateStatusText(e.status()));
+  if (!e.holder_name().empty()) {  // a 变更 (licensing.certificate_changed) renames the holder
+    l->set_party_name(e.holder_name());
+    record->set_subject_name(e.holder_name());
+  }
+  if (!e.legal_representative().empty()) l->set_legal_representative(e.legal_representative());
   if (!e.valid_from().empty()) l->set_valid_from(e.valid_from());
   if (!e.valid_until().empty()) l->set_valid_until(e.valid_until());
   auto saved = publications_.Save(txn, *std::move(record), /*announce=*/true);

@@ -181,6 +181,16 @@ absl::StatusOr<std::optional<FeedEntry>> FromLicensingDecision(const ev::EventEn
                v1::CHANGE_OPERATION_UPSERT, c, c.GetTypeName());
 }
 
+// A licence expiry reminder for the holder, passed on to the platform's notification channel.
+absl::StatusOr<std::optional<FeedEntry>> FromExpiryReminder(const ev::EventEnvelope& envelope) {
+  ev::CertificateExpiryReminder e;
+  if (absl::Status s = common::UnpackPayload(envelope, &e); !s.ok()) return s;
+  if (absl::Status s = RequireId(e.certificate_no(), "certificate_no"); !s.ok()) return s;
+  return Entry(envelope, v1::ENTITY_TYPE_EXPIRY_REMINDER,
+               absl::StrCat(e.certificate_no(), ":", e.reminder_kind()),
+               v1::CHANGE_OPERATION_UPSERT, e, e.GetTypeName());
+}
+
 }  // namespace
 
 absl::StatusOr<std::optional<FeedEntry>> FeedEntryFromEvent(const ev::EventEnvelope& envelope) {
@@ -188,7 +198,9 @@ absl::StatusOr<std::optional<FeedEntry>> FeedEntryFromEvent(const ev::EventEnvel
   if (type == "disclosure.record_published") return FromRecordPublished(envelope);
   if (type == "disclosure.record_withdrawn") return FromRecordWithdrawn(envelope);
   if (type == "credit.listing_changed") return FromListingChanged(envelope);
-  if (type == "licensing.certificate_status_changed") return FromCertificateStatus(envelope);
+  if (type == "licensing.certificate_status_changed" || type == "licensing.certificate_changed")
+    return FromCertificateStatus(envelope);
+  if (type == "licensing.certificate_expiry_reminder") return FromExpiryReminder(envelope);
   if (type == "licensing.decision_made") return FromLicensingDecision(envelope);
   return std::optional<FeedEntry>();
 }

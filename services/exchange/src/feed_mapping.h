@@ -31,8 +31,9 @@ struct FeedEntry {
 ///   disclosure.record_withdrawn → PUBLISHED_RECORD delete;
 ///   credit.listing_changed → CREDIT_LISTING upsert (PUBLISHED, RESTORED) or delete (REPAIRED,
 ///     REMOVED, EXPIRED);
-///   licensing.certificate_status_changed → CERTIFICATE upsert (VALID, SUSPENDED) or delete
-///     (REVOKED, EXPIRED, CANCELLED);
+///   licensing.certificate_status_changed, licensing.certificate_changed (变更) → CERTIFICATE
+///     upsert (VALID, SUSPENDED) or delete (REVOKED, EXPIRED, CANCELLED);
+///   licensing.certificate_expiry_reminder → EXPIRY_REMINDER upsert ("<certificate_no>:<kind>");
 ///   licensing.decision_made with a certificate → CERTIFICATE upsert.
 /// std::nullopt for events that change nothing on the platform (a denial, other event types);
 /// INVALID_ARGUMENT when the payload does not parse or lacks the entity id.

@@ -4,8 +4,11 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "regsuite/common/check.h"
@@ -27,10 +30,40 @@ void AppendField(std::string* out, absl::string_view name, absl::string_view val
   out->push_back('\n');
 }
 
+absl::StatusOr<std::string> ReadWholeFile(absl::string_view path, absl::string_view setting) {
+  std::ifstream in{std::string(path)};
+  if (!in)
+    return absl::FailedPreconditionError(absl::StrCat(setting, ": cannot read '", path, "'"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+bool VerifyWithKey(EVP_PKEY* key, absl::string_view data, absl::string_view signature) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key) > 0 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                             data.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+std::string PublicPem(EVP_PKEY* key) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(bio, key);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return pem;
+}
+
 }  // namespace
 
 std::string CanonicalCertificate(const v1::Certificate& c) {
-  std::string out = "regsuite-certificate-v1\n";
+  const bool changed = c.revision() > 0;
+  std::string out = changed ? "regsuite-certificate-v2\n" : "regsuite-certificate-v1\n";
   AppendField(&out, "certificate_no", c.certificate_no());
   AppendField(&out, "verification_code", c.verification_code());
   AppendField(&out, "certificate_name", c.certificate_name());
@@ -47,6 +80,10 @@ std::string CanonicalCertificate(const v1::Certificate& c) {
   AppendField(&out, "issued_at", absl::StrCat(c.issued_at().seconds()));
   AppendField(&out, "issuing_authority", c.issuing_authority());
   AppendField(&out, "previous_certificate_no", c.previous_certificate_no());
+  if (changed) {
+    AppendField(&out, "holder_address", c.holder().address());
+    AppendField(&out, "revision", absl::StrCat(c.revision()));
+  }
   AppendField(&out, "signature_algorithm", c.signature_algorithm());
   AppendField(&out, "key_id", c.key_id());
   return out;
@@ -54,14 +91,9 @@ std::string CanonicalCertificate(const v1::Certificate& c) {
 
 absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::FromPemFile(
     absl::string_view path, std::string key_id) {
-  std::ifstream in{std::string(path)};
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("licensing.signing_key_file: cannot read '", path, "'"));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return FromPem(buffer.str(), std::move(key_id));
+  auto pem = ReadWholeFile(path, "licensing.signing_key_file");
+  if (!pem.ok()) return pem.status();
+  return FromPem(*pem, std::move(key_id));
 }
 
 absl::StatusOr<std::unique_ptr<CertificateSigner>> CertificateSigner::FromPem(
@@ -113,13 +145,7 @@ absl::StatusOr<std::string> CertificateSigner::Sign(absl::string_view data) cons
 }
 
 bool CertificateSigner::Verify(absl::string_view data, absl::string_view signature) const {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key_) > 0 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
-                             data.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  return ok;
+  return VerifyWithKey(key_, data, signature);
 }
 
 absl::Status CertificateSigner::SignCertificate(v1::Certificate& certificate) const {
@@ -138,15 +164,7 @@ bool CertificateSigner::VerifyCertificate(const v1::Certificate& certificate) co
   return Verify(CanonicalCertificate(certificate), certificate.signature());
 }
 
-std::string CertificateSigner::PublicKeyPem() const {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key_);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
-  return pem;
-}
+std::string CertificateSigner::PublicKeyPem() const { return PublicPem(key_); }
 
 std::string CertificateSigner::PrivateKeyPem() const {
   BIO* bio = BIO_new(BIO_s_mem());
@@ -156,6 +174,63 @@ std::string CertificateSigner::PrivateKeyPem() const {
   std::string pem(data, static_cast<size_t>(len));
   BIO_free(bio);
   return pem;
+}
+
+CertificateKeyRing::~CertificateKeyRing() {
+  for (auto& [id, key] : keys_) EVP_PKEY_free(key);
+}
+
+absl::Status CertificateKeyRing::AddPublicKeyPem(const std::string& key_id, absl::string_view pem) {
+  if (key_id.empty()) return absl::InvalidArgumentError("verification key: empty key id");
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return absl::InternalError("BIO_new_mem_buf failed");
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
+    EVP_PKEY_free(key);
+    return absl::InvalidArgumentError(
+        absl::StrCat("verification key '", key_id, "': not a PEM Ed25519 public key"));
+  }
+  auto existing = keys_.find(key_id);
+  if (existing != keys_.end()) {
+    bool same = EVP_PKEY_eq(existing->second, key) == 1;
+    EVP_PKEY_free(key);
+    if (same) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("verification key '", key_id, "': the key id already names another key"));
+  }
+  keys_.emplace(key_id, key);
+  return absl::OkStatus();
+}
+
+absl::Status CertificateKeyRing::AddDirectory(const std::string& dir) {
+  constexpr absl::string_view kSetting = "licensing.verification_public_keys_dir";
+  std::error_code error;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (entry.path().extension() == ".pem") files.push_back(entry.path());
+  }
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kSetting, ": cannot list '", dir, "': ", error.message()));
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    auto pem = ReadWholeFile(file.string(), kSetting);
+    if (!pem.ok()) return pem.status();
+    if (auto s = AddPublicKeyPem(file.stem().string(), *pem); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(kSetting, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool CertificateKeyRing::VerifyCertificate(const v1::Certificate& certificate) const {
+  auto key = keys_.find(certificate.key_id());
+  if (key == keys_.end() || certificate.signature_algorithm() != CertificateSigner::kAlgorithm) {
+    return false;
+  }
+  return VerifyWithKey(key->second, CanonicalCertificate(certificate), certificate.signature());
 }
 
 std::string NewVerificationCode() {

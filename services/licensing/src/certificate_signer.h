@@ -2,6 +2,7 @@
 // E-certificate signatures (电子证照): Ed25519 through OpenSSL 3 EVP over a canonical text form
 // of the certificate's fixed fields. README.md "Offline verification" documents the format.
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -15,7 +16,9 @@ namespace regsuite::licensing {
 
 /// The exact bytes that are signed: "regsuite-certificate-v1\n" then one `name=value\n` line per
 /// field in a fixed order (values with '\\' and newline escaped). Status is not signed: it
-/// changes after issue and is answered live by VerifyCertificate.
+/// changes after issue and is answered live by VerifyCertificate. A changed certificate
+/// (revision ≥ 1, 变更) uses "regsuite-certificate-v2": the same lines plus `holder_address` and
+/// `revision` before `signature_algorithm`.
 std::string CanonicalCertificate(const v1::Certificate& certificate);
 
 /// Signs and verifies certificates with the bureau's Ed25519 key. Thread-safe (const use).
@@ -53,6 +56,31 @@ class CertificateSigner {
   CertificateSigner(EVP_PKEY* key, std::string key_id) : key_(key), key_id_(std::move(key_id)) {}
   EVP_PKEY* key_;
   std::string key_id_;
+};
+
+/// Public keys by key id, for verifying certificates signed with earlier signing keys (key
+/// rotation). Thread-safe once filled (const use).
+class CertificateKeyRing {
+ public:
+  CertificateKeyRing() = default;
+  ~CertificateKeyRing();
+  CertificateKeyRing(const CertificateKeyRing&) = delete;
+  CertificateKeyRing& operator=(const CertificateKeyRing&) = delete;
+
+  /// Adds an Ed25519 public key (SubjectPublicKeyInfo PEM, `openssl pkey -pubout`) under
+  /// `key_id`. INVALID_ARGUMENT when it is not one, or when `key_id` already names another key.
+  absl::Status AddPublicKeyPem(const std::string& key_id, absl::string_view pem);
+  /// Adds every `<key id>.pem` file of `dir` (other files are ignored).
+  absl::Status AddDirectory(const std::string& dir);
+
+  bool Has(const std::string& key_id) const { return keys_.count(key_id) > 0; }
+  /// True when the key named by the certificate's key_id is here and its signature verifies;
+  /// an unknown key id is false.
+  bool VerifyCertificate(const v1::Certificate& certificate) const;
+  size_t size() const { return keys_.size(); }
+
+ private:
+  std::map<std::string, EVP_PKEY*> keys_;  // owned
 };
 
 /// A verification code of 12 characters from an unambiguous alphabet (OS CSPRNG).

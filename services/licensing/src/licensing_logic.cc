@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "regsuite/common/crypto.h"
 #include "regsuite/common/dates.h"
 #include "regsuite/common/events.h"
 #include "regsuite/common/identifiers.h"
@@ -212,10 +213,20 @@ constexpr char kSuspensionsEnded[] =
     "SELECT certificate_no FROM certificates WHERE status = 'SUSPENDED' "
     "AND suspended_until < $1::date AND valid_until >= $1::date ORDER BY certificate_no";
 constexpr char kEmitReminders[] =
-    "INSERT INTO certificate_reminders (certificate_no, kind, uscc, valid_until, remind_date) "
-    "SELECT certificate_no, $3, uscc, valid_until, $1::date FROM certificates "
-    "WHERE status = 'VALID' AND valid_until >= $1::date AND valid_until <= $2::date "
-    "ON CONFLICT (certificate_no, kind) DO NOTHING RETURNING certificate_no";
+    "WITH inserted AS (INSERT INTO certificate_reminders (certificate_no, kind, uscc, "
+    "valid_until, remind_date) SELECT certificate_no, $3, uscc, valid_until, $1::date "
+    "FROM certificates WHERE status = 'VALID' AND valid_until >= $1::date "
+    "AND valid_until <= $2::date ORDER BY certificate_no "  // one lock order: no deadlock
+    "ON CONFLICT (certificate_no, kind) DO NOTHING "
+    "RETURNING certificate_no) "
+    "SELECT c.data::text FROM inserted JOIN certificates c USING (certificate_no) "
+    "ORDER BY c.certificate_no";
+constexpr char kSetReminderEvent[] =
+    "UPDATE certificate_reminders SET event_id = $3::uuid WHERE certificate_no = $1 "
+    "AND kind = $2";
+constexpr char kMarkRemindersSent[] =
+    "UPDATE certificate_reminders r SET sent_at = o.delivered_at FROM outbox o "
+    "WHERE r.sent_at IS NULL AND o.event_id = r.event_id AND o.delivered_at IS NOT NULL";
 constexpr char kStatsRows[] =
     "SELECT permit_type_code, status, instant, accepted_date IS NOT NULL, "
     "COALESCE(decided_date::text, ''), COALESCE(due_date::text, ''), "
@@ -228,13 +239,15 @@ constexpr char kStatsRows[] =
 LicensingLogic::LicensingLogic(common::PgPool& pg, const common::Clock& clock,
                                std::shared_ptr<const common::WorkingDayCalendar> calendar,
                                CreditChecker* credit, const CertificateSigner* signer,
-                               LicensingOptions options)
+                               LicensingOptions options,
+                               std::shared_ptr<const CertificateKeyRing> earlier_keys)
     : pg_(pg),
       clock_(clock),
       calendar_(std::move(calendar)),
       credit_(credit),
       signer_(signer),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      earlier_keys_(std::move(earlier_keys)) {}
 
 // ---------------------------------------------------------------------------------------------
 // Permit catalogue
@@ -531,11 +544,11 @@ absl::Status LicensingLogic::Respond(pqxx::work& txn, const std::string& applica
 
 namespace {
 
+// One envelope (one event id, `event_id` or a fresh one) to each target's DeliverEvent.
 absl::Status EnqueueToAll(pqxx::work& txn, std::initializer_list<const char*> targets,
                           absl::string_view aggregate_type, absl::string_view aggregate_id,
                           absl::string_view event_type, const google::protobuf::Message& payload,
-                          absl::Time at) {
-  std::string event_id;
+                          absl::Time at, std::string event_id = {}) {
   for (const char* target : targets) {
     auto event = common::MakeEnvelopeEvent(kService, common::DeliverEventMethod(target),
                                            aggregate_type, aggregate_id, event_type, payload, at,
@@ -580,7 +593,8 @@ absl::Status LicensingLogic::EnqueueDecision(pqxx::work& txn, const v1::Applicat
 
 absl::Status LicensingLogic::EnqueueCertificateStatus(pqxx::work& txn, const v1::Certificate& c,
                                                       v1::CertificateStatus previous,
-                                                      const CertificateChange& change) {
+                                                      const CertificateChange& change,
+                                                      absl::string_view event_type) {
   events::v1::CertificateStatusChanged e;
   e.set_certificate_no(c.certificate_no());
   e.set_certificate_name(c.certificate_name());
@@ -597,8 +611,15 @@ absl::Status LicensingLogic::EnqueueCertificateStatus(pqxx::work& txn, const v1:
   e.set_decision_no(change.decision_no);
   e.set_source_case_id(change.source_case_id);
   e.set_authority(c.issuing_authority());
+  e.set_legal_representative(c.holder().legal_representative());
+  e.set_revision(c.revision());
   return EnqueueToAll(txn, {"disclosure", "exchange"}, "certificate", c.certificate_no(),
-                      "licensing.certificate_status_changed", e, clock_.Now());
+                      event_type, e, clock_.Now());
+}
+
+bool LicensingLogic::SignatureVerifies(const v1::Certificate& c) const {
+  if (signer_ != nullptr && c.key_id() == signer_->key_id()) return signer_->VerifyCertificate(c);
+  return earlier_keys_ != nullptr && earlier_keys_->VerifyCertificate(c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1357,7 +1378,7 @@ absl::Status LicensingLogic::VerifyCertificate(const v1::VerifyCertificateReques
                                                v1::VerifyCertificateResponse* resp) {
   if (auto s = Required(req.certificate_no(), "certificate_no"); !s.ok()) return s;
   if (auto s = Required(req.verification_code(), "verification_code"); !s.ok()) return s;
-  if (signer_ == nullptr) {
+  if (signer_ == nullptr && (earlier_keys_ == nullptr || earlier_keys_->size() == 0)) {
     return absl::FailedPreconditionError(
         "licensing.signing_key_file is not configured: certificates cannot be verified");
   }
@@ -1372,18 +1393,13 @@ absl::Status LicensingLogic::VerifyCertificate(const v1::VerifyCertificateReques
     if (!ConstantTimeEquals(c.verification_code(), req.verification_code())) {
       return absl::OkStatus();
     }
-    if (!signer_->VerifyCertificate(c)) {
+    if (!SignatureVerifies(c)) {
       common::LogWarn("certificate signature does not verify",
-                      {{"certificate_no", c.certificate_no()}});
+                      {{"certificate_no", c.certificate_no()}, {"key_id", c.key_id()}});
       return absl::OkStatus();
     }
     resp->set_genuine(true);
-    v1::CertificateStatus status = c.status();
-    auto until = ParseDate(c.valid_until());
-    if (status == v1::CERTIFICATE_STATUS_VALID && until.ok() && *until < Today()) {
-      status = v1::CERTIFICATE_STATUS_EXPIRED;
-    }
-    resp->set_status(status);
+    resp->set_status(LiveCertificateStatus(c, Today()));
     resp->set_certificate_no(c.certificate_no());
     resp->set_certificate_name(c.certificate_name());
     resp->set_permit_type_name(c.permit_type_name());
@@ -1563,6 +1579,53 @@ absl::Status LicensingLogic::CancelCertificate(const v1::CancelCertificateReques
       resp);
 }
 
+absl::Status LicensingLogic::ChangeCertificate(const v1::ChangeCertificateRequest& req,
+                                               v1::Certificate* resp) {
+  if (auto s = ValidateChangeRequest(req); !s.ok()) return s;
+  return MutateCertificate(
+      req.certificate_no(), req.etag(),
+      [&](pqxx::work& txn, LoadedCertificate& loaded) -> absl::Status {
+        v1::Certificate& c = loaded.cert;
+        v1::CertificateStatus status = LiveCertificateStatus(c, Today());
+        if (status != v1::CERTIFICATE_STATUS_VALID) {
+          return StateError("certificate", CertificateStatusName(status), "change");
+        }
+        auto fields = CertificateAmendments(c, req);
+        if (!fields.ok()) return fields.status();
+        if (signer_ == nullptr) {
+          return absl::FailedPreconditionError(
+              "licensing.signing_key_file is not configured: a changed certificate cannot be "
+              "signed");
+        }
+        auto* amendment = c.add_amendments();
+        for (auto& field : *fields) {
+          if (field.field() == "holder.name") c.mutable_holder()->set_name(field.new_value());
+          if (field.field() == "holder.legal_representative") {
+            c.mutable_holder()->set_legal_representative(field.new_value());
+          }
+          if (field.field() == "holder.address") c.mutable_holder()->set_address(field.new_value());
+          *amendment->add_fields() = std::move(field);
+        }
+        c.set_revision(c.revision() + 1);
+        amendment->set_revision(c.revision());
+        amendment->set_reason(req.reason());
+        amendment->set_decision_no(req.decision_no());
+        amendment->set_changed_by(req.changed_by());
+        SetTime(amendment->mutable_changed_at(), clock_.Now());
+        *amendment->mutable_document_refs() = req.document_refs();
+        // Same number, code and validity; signed again (canonical v2) with the current key.
+        if (auto s = signer_->SignCertificate(c); !s.ok()) return s;
+        if (auto s = SaveCertificate(txn, loaded, false); !s.ok()) return s;
+        return EnqueueCertificateStatus(txn, c, c.status(),
+                                        {.to = c.status(),
+                                         .reason = req.reason(),
+                                         .decision_no = req.decision_no(),
+                                         .actor = req.changed_by()},
+                                        "licensing.certificate_changed");
+      },
+      resp);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Deadline job (RunDeadlines): idempotent, safe with several replicas
 // ---------------------------------------------------------------------------------------------
@@ -1575,6 +1638,7 @@ absl::Status LicensingLogic::RunDeadlines(const v1::RunDeadlinesRequest& req,
   if (auto s = DeemRenewed(*as_of, resp); !s.ok()) return s;
   if (auto s = ExpireAndReinstate(*as_of, resp); !s.ok()) return s;
   if (auto s = EmitReminders(*as_of, resp); !s.ok()) return s;
+  if (auto s = MarkRemindersSent(); !s.ok()) return s;
   return pg_.Transact([&](pqxx::work& txn) -> absl::Status {
     for (const auto& row : txn.exec_params(kOverdue, FormatDate(*as_of))) {
       resp->add_overdue_application_ids(row[0].as<std::string>());
@@ -1727,16 +1791,56 @@ absl::Status LicensingLogic::ExpireAndReinstate(absl::CivilDay as_of,
   return absl::OkStatus();
 }
 
+// The reminder row (unique per certificate and kind) and its outbox event are written in one
+// transaction: a second run, or a replica running concurrently, inserts no row and so sends
+// nothing.
 absl::Status LicensingLogic::EmitReminders(absl::CivilDay as_of, v1::RunDeadlinesResponse* resp) {
   std::string kind = absl::StrCat("EXPIRY_", options_.expiry_reminder_days, "D");
-  return pg_.Transact([&](pqxx::work& txn) -> absl::Status {
+  std::vector<std::string> emitted;
+  auto done = pg_.Transact([&](pqxx::work& txn) -> absl::Status {
+    emitted.clear();
     auto rows = txn.exec_params(kEmitReminders, FormatDate(as_of),
                                 FormatDate(as_of + options_.expiry_reminder_days), kind);
     for (const auto& row : rows) {
-      resp->add_expiry_reminder_certificate_nos(row[0].as<std::string>());
-      common::LogInfo("expiry reminder emitted",
-                      {{"certificate_no", row[0].c_str()}, {"kind", kind}});
+      v1::Certificate c;
+      if (auto s = FromJson(row[0].as<std::string>(), &c); !s.ok()) return s;
+      auto until = ParseDate(c.valid_until());
+      if (!until.ok()) return until.status();
+      events::v1::CertificateExpiryReminder e;
+      e.set_certificate_no(c.certificate_no());
+      e.set_certificate_name(c.certificate_name());
+      e.set_permit_type_code(c.permit_type_code());
+      e.set_permit_type_name(c.permit_type_name());
+      e.set_uscc(c.holder().uscc());
+      e.set_holder_name(c.holder().name());
+      e.set_valid_until(c.valid_until());
+      e.set_remind_date(FormatDate(as_of));
+      e.set_reminder_kind(kind);
+      e.set_renew_by_date(FormatDate(*until - options_.renewal_min_days_before_expiry));
+      e.set_authority(c.issuing_authority());
+      std::string event_id = common::NewUuid();
+      if (auto s = EnqueueToAll(txn, {"exchange"}, "certificate", c.certificate_no(),
+                                "licensing.certificate_expiry_reminder", e, clock_.Now(), event_id);
+          !s.ok()) {
+        return s;
+      }
+      txn.exec_params(kSetReminderEvent, c.certificate_no(), kind, event_id);
+      emitted.push_back(c.certificate_no());
     }
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  for (const auto& no : emitted) {
+    resp->add_expiry_reminder_certificate_nos(no);
+    common::LogInfo("expiry reminder emitted", {{"certificate_no", no}, {"kind", kind}});
+  }
+  return absl::OkStatus();
+}
+
+// sent_at = when exchange acknowledged the reminder's outbox event (handed to the platform).
+absl::Status LicensingLogic::MarkRemindersSent() {
+  return pg_.Transact([&](pqxx::work& txn) -> absl::Status {
+    txn.exec(kMarkRemindersSent);
     return absl::OkStatus();
   });
 }

@@ -29,10 +29,12 @@ namespace regsuite::licensing {
 class LicensingLogic {
  public:
   /// `credit` and `signer` may be null: no credit → normal review; no signer → approvals
-  /// fail with FAILED_PRECONDITION (never an unsigned certificate).
+  /// fail with FAILED_PRECONDITION (never an unsigned certificate). `earlier_keys` (may be
+  /// null) verifies certificates whose key_id is not the signer's (key rotation).
   LicensingLogic(common::PgPool& pg, const common::Clock& clock,
-                 std::shared_ptr<const common::WorkingDayCalendar> calendar,
-                 CreditChecker* credit, const CertificateSigner* signer, LicensingOptions options);
+                 std::shared_ptr<const common::WorkingDayCalendar> calendar, CreditChecker* credit,
+                 const CertificateSigner* signer, LicensingOptions options,
+                 std::shared_ptr<const CertificateKeyRing> earlier_keys = nullptr);
 
   // Permit catalogue.
   absl::Status ListPermitTypes(const v1::ListPermitTypesRequest& req,
@@ -74,6 +76,7 @@ class LicensingLogic {
                                     v1::Certificate* resp);
   absl::Status RevokeCertificate(const v1::RevokeCertificateRequest& req, v1::Certificate* resp);
   absl::Status CancelCertificate(const v1::CancelCertificateRequest& req, v1::Certificate* resp);
+  absl::Status ChangeCertificate(const v1::ChangeCertificateRequest& req, v1::Certificate* resp);
 
   // Events in (DeliverEvent): LicenceSanctionOrdered, ListingChanged.
   absl::Status DeliverEvent(const events::v1::EventEnvelope& envelope, events::v1::EventAck* ack);
@@ -129,9 +132,12 @@ class LicensingLogic {
                                        const CertificateChange& change);
   absl::Status EnqueueDecision(pqxx::work& txn, const v1::Application& app,
                                events::v1::LicensingOutcome outcome);
-  absl::Status EnqueueCertificateStatus(pqxx::work& txn, const v1::Certificate& cert,
-                                        v1::CertificateStatus previous,
-                                        const CertificateChange& change);
+  absl::Status EnqueueCertificateStatus(
+      pqxx::work& txn, const v1::Certificate& cert, v1::CertificateStatus previous,
+      const CertificateChange& change,
+      absl::string_view event_type = "licensing.certificate_status_changed");
+  // The signature verifies with the key the certificate's key_id names (signer or earlier).
+  bool SignatureVerifies(const v1::Certificate& cert) const;
   absl::Status Respond(pqxx::work& txn, const std::string& application_id, v1::Application* out);
 
   // Shared body of the application state changes: loads for update, checks the etag, runs
@@ -151,6 +157,7 @@ class LicensingLogic {
   absl::Status DeemRenewed(absl::CivilDay as_of, v1::RunDeadlinesResponse* resp);
   absl::Status ExpireAndReinstate(absl::CivilDay as_of, v1::RunDeadlinesResponse* resp);
   absl::Status EmitReminders(absl::CivilDay as_of, v1::RunDeadlinesResponse* resp);
+  absl::Status MarkRemindersSent();
 
   common::PgPool& pg_;
   const common::Clock& clock_;
@@ -158,6 +165,7 @@ class LicensingLogic {
   CreditChecker* credit_;
   const CertificateSigner* signer_;
   LicensingOptions options_;
+  std::shared_ptr<const CertificateKeyRing> earlier_keys_;
 };
 
 }  // namespace regsuite::licensing

@@ -14,6 +14,10 @@ void AddLicensingConfigKeys(common::ConfigSchema& schema) {
            "empty: no certificate can be issued")
       .Add("licensing.signing_key_id", ConfigType::kString, d.signing_key_id,
            "identifier of the signing key, written on every certificate (key rotation)")
+      .Add("licensing.verification_public_keys_dir", ConfigType::kString, "",
+           "folder of PEM Ed25519 public keys of earlier signing keys, one <key id>.pem each: "
+           "VerifyCertificate checks a certificate with the key its key_id names (the signing "
+           "key or one of these); an unknown key id is not genuine")
       .Add("licensing.certificate_no_prefix", ConfigType::kString, d.certificate_no_prefix,
            "first part of certificate numbers <prefix>-<permit type>-<year>-<6-digit sequence>")
       .Add("licensing.decision_no_prefix", ConfigType::kString, d.decision_no_prefix,
@@ -34,8 +38,7 @@ void AddLicensingConfigKeys(common::ConfigSchema& schema) {
       .Add("licensing.renewal_min_days_before_expiry", ConfigType::kInt,
            absl::StrCat(d.renewal_min_days_before_expiry),
            "renewal must be applied for at least this many days before expiry (Art 50)")
-      .Add("licensing.expiry_reminder_days", ConfigType::kInt,
-           absl::StrCat(d.expiry_reminder_days),
+      .Add("licensing.expiry_reminder_days", ConfigType::kInt, absl::StrCat(d.expiry_reminder_days),
            "days before expiry at which one reminder per certificate is emitted (local: 3 months)")
       .Add("licensing.deadline_job_interval", ConfigType::kDuration, "10m",
            "how often the in-process deadline job (RunDeadlines for today) runs; 0 disables it")
@@ -47,6 +50,7 @@ LicensingOptions ReadLicensingOptions(const common::Config& config) {
   LicensingOptions o;
   o.signing_key_file = config.GetString("licensing.signing_key_file");
   o.signing_key_id = config.GetString("licensing.signing_key_id");
+  o.verification_public_keys_dir = config.GetString("licensing.verification_public_keys_dir");
   o.certificate_no_prefix = config.GetString("licensing.certificate_no_prefix");
   o.decision_no_prefix = config.GetString("licensing.decision_no_prefix");
   o.credit_cache_ttl = config.GetDuration("licensing.credit_cache_ttl");

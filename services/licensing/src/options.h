@@ -12,6 +12,8 @@ namespace regsuite::licensing {
 struct LicensingOptions {
   std::string signing_key_file;
   std::string signing_key_id = "bureau-ed25519-1";
+  // Folder of `<key id>.pem` public keys of earlier signing keys (rotation); may be empty.
+  std::string verification_public_keys_dir;
   std::string certificate_no_prefix = "QDYJ";
   std::string decision_no_prefix = "青应急许";
   absl::Duration credit_cache_ttl = absl::Seconds(60);

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "regsuite/common/dates.h"
+#include "regsuite/common/identifiers.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::licensing {
@@ -186,6 +188,106 @@ bool IsTerminal(v1::ApplicationStatus status) {
     default:
       return false;
   }
+}
+
+v1::CertificateStatus LiveCertificateStatus(const v1::Certificate& certificate,
+                                            absl::CivilDay today) {
+  auto until = common::ParseDate(certificate.valid_until());
+  if (certificate.status() == v1::CERTIFICATE_STATUS_VALID && until.ok() && *until < today) {
+    return v1::CERTIFICATE_STATUS_EXPIRED;
+  }
+  return certificate.status();
+}
+
+namespace {
+
+// A particular of the holder that a 变更 may change: its field path, value on the
+// certificate and in the request, and its maximum length in characters.
+struct Particular {
+  const char* field;
+  const std::string& current;
+  const std::string& requested;
+  int max_chars;
+};
+
+std::vector<Particular> Particulars(const v1::Party& current, const v1::Party& requested) {
+  return {{"holder.name", current.name(), requested.name(), 100},
+          {"holder.legal_representative", current.legal_representative(),
+           requested.legal_representative(), 50},
+          {"holder.address", current.address(), requested.address(), 200}};
+}
+
+int Utf8Length(absl::string_view text) {
+  int n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+absl::Status ValidateChangeRequest(const v1::ChangeCertificateRequest& request) {
+  if (absl::StripAsciiWhitespace(request.reason()).empty()) return FieldError("reason", "required");
+  if (absl::StripAsciiWhitespace(request.changed_by()).empty()) {
+    return FieldError("changed_by", "required");
+  }
+  constexpr absl::string_view kNotParticular =
+      "contact details are not certificate particulars; a change changes name, "
+      "legal_representative and address";
+  if (!request.holder().contact_name().empty()) {
+    return FieldError("holder.contact_name", kNotParticular);
+  }
+  if (!request.holder().contact_phone().empty()) {
+    return FieldError("holder.contact_phone", kNotParticular);
+  }
+  const v1::Party none;
+  for (const Particular& p : Particulars(none, request.holder())) {
+    if (p.requested.empty()) continue;  // unchanged
+    if (absl::StripAsciiWhitespace(p.requested).empty()) {
+      return FieldError(p.field, "must not be blank");
+    }
+    for (unsigned char c : p.requested) {
+      if (c < 0x20 || c == 0x7f) {
+        return FieldError(p.field, "must not contain control characters (line breaks, tabs)");
+      }
+    }
+    if (Utf8Length(p.requested) > p.max_chars) {
+      return FieldError(p.field, absl::StrCat("at most ", p.max_chars, " characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::AmendedField>> CertificateAmendments(
+    const v1::Certificate& current, const v1::ChangeCertificateRequest& request) {
+  if (!request.holder().uscc().empty()) {
+    auto uscc = common::Uscc::Parse(request.holder().uscc());
+    if (!uscc.ok() || uscc->str() != current.holder().uscc()) {
+      return FieldError("holder.uscc",
+                        "must be the certificate holder's USCC; another licensee needs a new "
+                        "application (SubmitApplication)");
+    }
+  }
+  if (!request.scope().empty() && request.scope() != current.scope()) {
+    return FieldError(
+        "scope",
+        "许可范围 is not changed by ChangeCertificate: a change of scope (e.g. adding "
+        "a business scope) is a new application (SubmitApplication)");
+  }
+  std::vector<v1::AmendedField> changed;
+  for (const Particular& p : Particulars(current.holder(), request.holder())) {
+    if (p.requested.empty() || p.requested == p.current) continue;
+    v1::AmendedField f;
+    f.set_field(p.field);
+    f.set_old_value(p.current);
+    f.set_new_value(p.requested);
+    changed.push_back(std::move(f));
+  }
+  if (changed.empty()) {
+    return FieldError("holder",
+                      "no particular differs from the certificate (name, legal_representative, "
+                      "address)");
+  }
+  return changed;
 }
 
 std::string StatusName(v1::ApplicationStatus status) {

@@ -85,6 +85,23 @@ absl::CivilDay ValidUntil(absl::CivilDay valid_from, int months);
 /// Renewal (延续, Art 50) must be applied for at least `min_days` calendar days before expiry.
 bool RenewalWindowOpen(absl::CivilDay today, absl::CivilDay valid_until, int min_days);
 
+/// The status a certificate has today: a VALID one past its valid_until is EXPIRED even before
+/// the deadline job has recorded it.
+v1::CertificateStatus LiveCertificateStatus(const v1::Certificate& certificate,
+                                            absl::CivilDay today);
+
+/// Input rules of a 变更 (ChangeCertificate) that need no certificate: reason and changed_by
+/// present; no contact details (not certificate particulars); each given particular
+/// (holder.name ≤ 100, holder.legal_representative ≤ 50, holder.address ≤ 200 characters) not
+/// blank and without control characters. INVALID_ARGUMENT naming the field and rule.
+absl::Status ValidateChangeRequest(const v1::ChangeCertificateRequest& request);
+
+/// The fields a 变更 changes on `current` (old → new), in the order name, legal representative,
+/// address. INVALID_ARGUMENT when holder.uscc names another holder, when scope differs
+/// (许可范围: a wider scope is a new application, not a change) or when nothing differs.
+absl::StatusOr<std::vector<v1::AmendedField>> CertificateAmendments(
+    const v1::Certificate& current, const v1::ChangeCertificateRequest& request);
+
 /// Whether an application status is final (no further transition but the post-approval check).
 bool IsTerminal(v1::ApplicationStatus status);
 

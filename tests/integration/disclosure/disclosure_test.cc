@@ -551,6 +551,17 @@ TEST_CASE(
   licence.set_party_name("某某烟花零售店");
   licence.set_certificate_no("（闽）YH2026000999");
   REQUIRE(env.Deliver(env.Envelope("licensing", "licensing.decision_made", licence)).ok());
+  // A 变更 of the holder's name: the licence record shows the new name, re-announced.
+  ev::CertificateStatusChanged renamed;
+  renamed.set_certificate_no("（闽）YH2026000999");
+  renamed.set_status(ev::CERTIFICATE_STATUS_VALID);
+  renamed.set_holder_name("某某烟花零售有限公司");
+  renamed.set_revision(1);
+  REQUIRE(env.Deliver(env.Envelope("licensing", "licensing.certificate_changed", renamed)).ok());
+  auto renamed_found = env.Search("烟花零售");
+  REQUIRE(renamed_found.records_size() == 1);
+  CHECK(renamed_found.records(0).licence().party_name() == "某某烟花零售有限公司");
+  CHECK(renamed_found.records(0).licence().status() == "有效");
   ev::CertificateStatusChanged changed;
   changed.set_certificate_no("（闽）YH2026000999");
   changed.set_status(ev::CERTIFICATE_STATUS_REVOKED);
@@ -559,8 +570,9 @@ TEST_CASE(
   auto found = env.Search("烟花零售");
   REQUIRE(found.records_size() == 1);
   CHECK(found.records(0).licence().status() == "吊销");
+  CHECK(found.records(0).licence().party_name() == "某某烟花零售有限公司");
   CHECK(env.Count("SELECT count(*) FROM outbox WHERE event_type = 'disclosure.record_published'") ==
-        2);
+        3);
 
   ev::ListingChanged listing;
   listing.set_listing_id("L-1");

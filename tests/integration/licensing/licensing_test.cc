@@ -3,11 +3,15 @@
 // and its fall-backs, e-certificate signatures, lifecycle events and the reminder job.
 #include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
@@ -87,9 +91,7 @@ struct Fixture {
       REQUIRE(lease.ok());
       REQUIRE(regsuite::common::ApplyMigrations(lease->conn(), schema, *sets).ok());
     }
-    for (const char* uscc : {kClean, kBlack, kOther}) {
-      REQUIRE(redis.Command({"DEL", GatewayCreditChecker::CacheKey(uscc)}).ok());
-    }
+    ClearCreditCache();
     if (mode == Credit::kFake) {
       grpc::ServerBuilder builder;
       int port = 0;
@@ -118,7 +120,14 @@ struct Fixture {
   }
   ~Fixture() {
     if (server) server->Shutdown();
+    ClearCreditCache();  // the service binary test shares this Redis
     regsuite::testing::DropSchema(schema);
+  }
+
+  void ClearCreditCache() {
+    for (const char* uscc : {kClean, kBlack, kOther}) {
+      CHECK(redis.Command({"DEL", GatewayCreditChecker::CacheKey(uscc)}).ok());
+    }
   }
 
   v1::PermitType Type(const std::string& code) {
@@ -163,6 +172,33 @@ struct Fixture {
     return *pool.Transact([&](pqxx::work& txn) -> absl::StatusOr<int64_t> {
       return txn.exec(sql)[0][0].as<int64_t>();
     });
+  }
+
+  // The payload of the newest outbox event of that type for that target.
+  template <typename M>
+  M LastPayload(const std::string& event_type, const std::string& target_service) {
+    auto bytes = pool.Transact([&](pqxx::work& txn) -> absl::StatusOr<std::string> {
+      auto rows = txn.exec_params(
+          "SELECT payload FROM outbox WHERE event_type = $1 AND target_method LIKE $2 "
+          "ORDER BY id DESC LIMIT 1",
+          event_type, absl::StrCat("%", target_service, "%"));
+      if (rows.empty()) return absl::NotFoundError(event_type);
+      return pqxx::binarystring(rows[0][0]).str();
+    });
+    REQUIRE(bytes.ok());
+    ev::EventEnvelope envelope;
+    REQUIRE(envelope.ParseFromString(*bytes));
+    M payload;
+    REQUIRE(payload.ParseFromString(envelope.payload()));
+    return payload;
+  }
+
+  void Sql(const std::string& sql, const std::string& param) {
+    REQUIRE(pool.Transact([&](pqxx::work& txn) -> absl::Status {
+                  txn.exec_params(sql, param);
+                  return absl::OkStatus();
+                })
+                .ok());
   }
 
   int64_t OutboxCount(const std::string& event_type, const std::string& target_service) {
@@ -801,4 +837,314 @@ TEST_CASE("stats: outcomes per type, instant share, working days and compression
     if (t.permit_type_code() == "WHJY") CHECK(t.compression_ratio() == Approx(0.5));
     if (t.permit_type_code() == "YHPF") CHECK(t.compression_ratio() == Approx(0.5));
   }
+}
+
+namespace {
+
+v1::ChangeCertificateRequest RenameRequest(const std::string& certificate_no) {
+  v1::ChangeCertificateRequest req;
+  req.set_certificate_no(certificate_no);
+  req.mutable_holder()->set_name("青岛新名化工有限公司");
+  req.mutable_holder()->set_legal_representative("李四");
+  req.mutable_holder()->set_address("青岛市崂山区海尔路2号");
+  req.set_reason("企业名称及法定代表人变更（新营业执照）");
+  req.set_changed_by("窗口-王五");
+  req.set_decision_no("青应急变〔2026〕1号");
+  req.add_document_refs("doc://new-business-licence");
+  return req;
+}
+
+v1::VerifyCertificateResponse Verify(LicensingLogic& logic, const v1::Certificate& cert) {
+  v1::VerifyCertificateRequest req;
+  req.set_certificate_no(cert.certificate_no());
+  req.set_verification_code(cert.verification_code());
+  v1::VerifyCertificateResponse resp;
+  REQUIRE(logic.VerifyCertificate(req, &resp).ok());
+  return resp;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "变更: a VALID certificate changes its particulars, keeps number, code and validity, "
+    "and is signed again",
+    "[licensing][change]") {
+  Fixture f;
+  auto cert = f.Submit(f.Submission("WHJY", kClean, true)).certificate();
+  REQUIRE(cert.status() == v1::CERTIFICATE_STATUS_VALID);
+  f.clock.SetNow(
+      absl::FromCivil(absl::CivilSecond(2026, 11, 2, 9, 0, 0), regsuite::common::BureauTimeZone()));
+
+  v1::Certificate changed;
+  auto status = f.logic->ChangeCertificate(RenameRequest(cert.certificate_no()), &changed);
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+  CHECK(changed.certificate_no() == cert.certificate_no());
+  CHECK(changed.verification_code() == cert.verification_code());
+  CHECK(changed.valid_from() == cert.valid_from());
+  CHECK(changed.valid_until() == cert.valid_until());
+  CHECK(changed.status() == v1::CERTIFICATE_STATUS_VALID);
+  CHECK(changed.holder().name() == "青岛新名化工有限公司");
+  CHECK(changed.holder().legal_representative() == "李四");
+  CHECK(changed.holder().address() == "青岛市崂山区海尔路2号");
+  CHECK(changed.revision() == 1);
+  REQUIRE(changed.amendments_size() == 1);
+  const auto& a = changed.amendments(0);
+  CHECK(a.revision() == 1);
+  CHECK(a.changed_by() == "窗口-王五");
+  CHECK(a.decision_no() == "青应急变〔2026〕1号");
+  CHECK(a.changed_at().seconds() ==
+        absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2026, 11, 2, 9, 0, 0),
+                                            regsuite::common::BureauTimeZone())));
+  REQUIRE(a.fields_size() == 3);
+  CHECK(a.fields(0).field() == "holder.name");
+  CHECK(a.fields(0).old_value() == "青岛示例化工有限公司");
+  CHECK(a.fields(0).new_value() == "青岛新名化工有限公司");
+  CHECK(a.fields(1).field() == "holder.legal_representative");
+  CHECK(a.fields(1).old_value() == "张三");
+  CHECK(a.fields(2).field() == "holder.address");
+  CHECK(a.fields(2).old_value().empty());
+  CHECK(changed.signature() != cert.signature());
+  CHECK(f.signer->VerifyCertificate(changed));
+
+  // Stored, and the public check answers the new particulars.
+  v1::GetCertificateRequest get;
+  get.set_certificate_no(cert.certificate_no());
+  v1::Certificate stored;
+  REQUIRE(f.logic->GetCertificate(get, &stored).ok());
+  CHECK(stored.revision() == 1);
+  CHECK(stored.amendments_size() == 1);
+  auto verified = Verify(*f.logic, cert);
+  CHECK(verified.genuine());
+  CHECK(verified.holder_name() == "青岛新名化工有限公司");
+
+  // One event per consumer, carrying the new particulars (disclosure re-publishes them).
+  CHECK(f.OutboxCount("licensing.certificate_changed", "DisclosureService") == 1);
+  CHECK(f.OutboxCount("licensing.certificate_changed", "ExchangeService") == 1);
+  auto event = f.LastPayload<ev::CertificateStatusChanged>("licensing.certificate_changed",
+                                                           "DisclosureService");
+  CHECK(event.certificate_no() == cert.certificate_no());
+  CHECK(event.holder_name() == "青岛新名化工有限公司");
+  CHECK(event.legal_representative() == "李四");
+  CHECK(event.revision() == 1);
+  CHECK(event.status() == ev::CERTIFICATE_STATUS_VALID);
+  CHECK(event.previous_status() == ev::CERTIFICATE_STATUS_VALID);
+  CHECK(event.reason() == "企业名称及法定代表人变更（新营业执照）");
+
+  // A second change: revision 2, both amendments kept.
+  v1::ChangeCertificateRequest move;
+  move.set_certificate_no(cert.certificate_no());
+  move.mutable_holder()->set_address("青岛市黄岛区长江路3号");
+  move.set_reason("住所变更");
+  move.set_changed_by("窗口-王五");
+  move.set_etag(stored.etag());
+  v1::Certificate moved;
+  REQUIRE(f.logic->ChangeCertificate(move, &moved).ok());
+  CHECK(moved.revision() == 2);
+  REQUIRE(moved.amendments_size() == 2);
+  CHECK(moved.amendments(1).fields(0).old_value() == "青岛市崂山区海尔路2号");
+  CHECK(f.signer->VerifyCertificate(moved));
+  // The etag of before the second change is stale now.
+  CHECK(absl::IsAborted(f.logic->ChangeCertificate(move, &moved)));
+
+  // A tampered address or revision in the database is not genuine.
+  f.Sql(
+      "UPDATE certificates SET data = jsonb_set(data, '{holder,address}', '\"别处\"') "
+      "WHERE certificate_no = $1",
+      cert.certificate_no());
+  CHECK_FALSE(Verify(*f.logic, cert).genuine());
+  f.Sql(
+      "UPDATE certificates SET data = jsonb_set(data, '{holder,address}', "
+      "'\"青岛市黄岛区长江路3号\"') WHERE certificate_no = $1",
+      cert.certificate_no());
+  CHECK(Verify(*f.logic, cert).genuine());
+  f.Sql(
+      "UPDATE certificates SET data = jsonb_set(data, '{revision}', '1') "
+      "WHERE certificate_no = $1",
+      cert.certificate_no());
+  CHECK_FALSE(Verify(*f.logic, cert).genuine());
+}
+
+TEST_CASE(
+    "变更: bad input is INVALID_ARGUMENT naming the field; a wider scope is a new "
+    "application; nothing changes",
+    "[licensing][change]") {
+  Fixture f;
+  auto cert = f.Submit(f.Submission("WHJY", kClean, true)).certificate();
+  v1::Certificate out;
+  auto scope = RenameRequest(cert.certificate_no());
+  scope.set_scope("乙醇、甲醇（带储存设施）");
+  auto refused = f.logic->ChangeCertificate(scope, &out);
+  CHECK(absl::IsInvalidArgument(refused));
+  CHECK(absl::StrContains(refused.message(), "scope:"));
+  CHECK(absl::StrContains(refused.message(), "new application"));
+
+  auto no_reason = RenameRequest(cert.certificate_no());
+  no_reason.clear_reason();
+  auto missing = f.logic->ChangeCertificate(no_reason, &out);
+  CHECK(absl::IsInvalidArgument(missing));
+  CHECK(absl::StrContains(missing.message(), "reason:"));
+
+  auto other = RenameRequest(cert.certificate_no());
+  other.mutable_holder()->set_uscc(kOther);
+  CHECK(absl::StrContains(f.logic->ChangeCertificate(other, &out).message(), "holder.uscc:"));
+
+  v1::GetCertificateRequest get;
+  get.set_certificate_no(cert.certificate_no());
+  v1::Certificate stored;
+  REQUIRE(f.logic->GetCertificate(get, &stored).ok());
+  CHECK(stored.revision() == 0);
+  CHECK(stored.holder().name() == cert.holder().name());
+  CHECK(f.OutboxCount("licensing.certificate_changed", "DisclosureService") == 0);
+
+  auto unknown = RenameRequest("QDYJ-WHJY-2026-999999");
+  CHECK(absl::IsNotFound(f.logic->ChangeCertificate(unknown, &out)));
+}
+
+TEST_CASE("变更: suspended, revoked, cancelled and expired certificates cannot be changed",
+          "[licensing][change]") {
+  Fixture f;
+  auto cert = f.Submit(f.Submission("WHJY", kClean, true)).certificate();
+  auto later = f.Submit(f.Submission("WHJY", kOther, true)).certificate();
+  v1::Certificate out;
+  const auto change = RenameRequest(cert.certificate_no());
+
+  v1::SuspendCertificateRequest suspend;
+  suspend.set_certificate_no(cert.certificate_no());
+  suspend.set_reason("暂扣");
+  suspend.set_ordered_by("局长");
+  suspend.set_suspended_until("2026-12-31");
+  REQUIRE(f.logic->SuspendCertificate(suspend, &out).ok());
+  CHECK(Names(f.logic->ChangeCertificate(change, &out), "SUSPENDED"));
+
+  v1::RevokeCertificateRequest revoke;
+  revoke.set_certificate_no(cert.certificate_no());
+  revoke.set_reason("吊销");
+  revoke.set_ordered_by("局长");
+  REQUIRE(f.logic->RevokeCertificate(revoke, &out).ok());
+  CHECK(Names(f.logic->ChangeCertificate(change, &out), "REVOKED"));
+
+  v1::CancelCertificateRequest cancel;
+  cancel.set_certificate_no(cert.certificate_no());
+  cancel.set_reason("企业注销");
+  cancel.set_ordered_by("clerk");
+  REQUIRE(f.logic->CancelCertificate(cancel, &out).ok());
+  CHECK(Names(f.logic->ChangeCertificate(change, &out), "CANCELLED"));
+
+  // Past valid_until: EXPIRED, whether or not the deadline job has recorded it yet.
+  f.clock.SetNow(
+      absl::FromCivil(absl::CivilSecond(2029, 9, 28, 9, 0, 0), regsuite::common::BureauTimeZone()));
+  CHECK(Names(f.logic->ChangeCertificate(RenameRequest(later.certificate_no()), &out), "EXPIRED"));
+  v1::RunDeadlinesRequest run;
+  v1::RunDeadlinesResponse ran;
+  REQUIRE(f.logic->RunDeadlines(run, &ran).ok());
+  CHECK(Names(f.logic->ChangeCertificate(RenameRequest(later.certificate_no()), &out), "EXPIRED"));
+  CHECK(f.OutboxCount("licensing.certificate_changed", "ExchangeService") == 0);
+}
+
+TEST_CASE(
+    "reminder: one outbox event per certificate to exchange, also with concurrent "
+    "callers; sent_at follows delivery",
+    "[licensing][reminder]") {
+  Fixture f;
+  auto a = f.Submit(f.Submission("WHJY", kClean, true)).certificate();
+  auto b = f.Submit(f.Submission("WHJY", kOther, true)).certificate();
+  REQUIRE(a.valid_until() == "2029-09-27");
+
+  v1::RunDeadlinesRequest due;
+  due.set_as_of_date("2029-07-01");
+  constexpr int kCallers = 4;
+  std::vector<v1::RunDeadlinesResponse> responses(kCallers);
+  std::vector<absl::Status> statuses(kCallers);
+  {
+    std::vector<std::thread> callers;
+    for (int i = 0; i < kCallers; ++i) {
+      callers.emplace_back([&, i] { statuses[i] = f.logic->RunDeadlines(due, &responses[i]); });
+    }
+    for (auto& t : callers) t.join();
+  }
+  std::multiset<std::string> reported;
+  for (int i = 0; i < kCallers; ++i) {
+    INFO(statuses[i].ToString());
+    CHECK(statuses[i].ok());
+    for (const auto& no : responses[i].expiry_reminder_certificate_nos()) reported.insert(no);
+  }
+  CHECK(reported == std::multiset<std::string>{a.certificate_no(), b.certificate_no()});
+  v1::RunDeadlinesResponse again;
+  REQUIRE(f.logic->RunDeadlines(due, &again).ok());
+  CHECK(again.expiry_reminder_certificate_nos_size() == 0);
+
+  CHECK(f.Count("SELECT count(*) FROM certificate_reminders") == 2);
+  CHECK(f.OutboxCount("licensing.certificate_expiry_reminder", "ExchangeService") == 2);
+  CHECK(f.OutboxCount("licensing.certificate_expiry_reminder", "DisclosureService") == 0);
+  CHECK(f.Count("SELECT count(*) FROM certificate_reminders r JOIN outbox o "
+                "ON o.event_id = r.event_id WHERE o.aggregate_id = r.certificate_no") == 2);
+  auto reminder = f.LastPayload<ev::CertificateExpiryReminder>(
+      "licensing.certificate_expiry_reminder", "ExchangeService");
+  CHECK(reminder.valid_until() == "2029-09-27");
+  CHECK(reminder.remind_date() == "2029-07-01");
+  CHECK(reminder.renew_by_date() == "2029-08-28");  // 30 days before expiry (Art 50)
+  CHECK(reminder.reminder_kind() == "EXPIRY_90D");
+  CHECK(reminder.holder_name() == "青岛示例化工有限公司");
+  CHECK((reminder.uscc() == kClean || reminder.uscc() == kOther));
+
+  // sent_at: empty until exchange acknowledged the event (the relay sets delivered_at).
+  CHECK(f.Count("SELECT count(*) FROM certificate_reminders WHERE sent_at IS NOT NULL") == 0);
+  f.Sql(
+      "UPDATE outbox SET delivered_at = now() WHERE aggregate_id = $1 "
+      "AND event_type = 'licensing.certificate_expiry_reminder'",
+      a.certificate_no());
+  REQUIRE(f.logic->RunDeadlines(due, &again).ok());
+  CHECK(f.Count("SELECT count(*) FROM certificate_reminders r JOIN outbox o "
+                "ON o.event_id = r.event_id WHERE r.sent_at = o.delivered_at") == 1);
+  CHECK(f.Count("SELECT count(*) FROM certificate_reminders WHERE sent_at IS NULL") == 1);
+}
+
+TEST_CASE(
+    "key rotation: certificates verify with the key their key_id names; unknown key ids "
+    "are not genuine",
+    "[licensing][certificate][rotation]") {
+  Fixture f;  // signs with "test-key"
+  auto before = f.Submit(f.Submission("WHJY", kClean, true)).certificate();
+  REQUIRE(before.key_id() == "test-key");
+
+  auto next = CertificateSigner::Generate("test-key-2");
+  REQUIRE(next.ok());
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("licensing-keys-", getpid());
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "test-key.pem") << f.signer->PublicKeyPem();
+    std::ofstream(dir / "README.txt") << "not a key";
+  }
+  auto ring = std::make_shared<CertificateKeyRing>();
+  REQUIRE(ring->AddDirectory(dir.string()).ok());
+  std::filesystem::remove_all(dir);
+  CHECK(ring->size() == 1);
+
+  // Rotated without the earlier key: the old certificate is not genuine any more.
+  LicensingLogic rotated_only(f.pool, f.clock, f.calendar, f.credit.get(), next->get(),
+                              LicensingOptions{});
+  CHECK_FALSE(Verify(rotated_only, before).genuine());
+  // With the earlier public key configured it is, and new certificates use the new key.
+  LicensingLogic rotated(f.pool, f.clock, f.calendar, f.credit.get(), next->get(),
+                         LicensingOptions{}, ring);
+  CHECK(Verify(rotated, before).genuine());
+  v1::Application fresh;
+  REQUIRE(rotated.SubmitApplication(f.Submission("WHJY", kOther, true), &fresh).ok());
+  CHECK(fresh.certificate().key_id() == "test-key-2");
+  CHECK(Verify(rotated, fresh.certificate()).genuine());
+
+  // A change re-signs with the current key.
+  v1::Certificate changed;
+  REQUIRE(rotated.ChangeCertificate(RenameRequest(before.certificate_no()), &changed).ok());
+  CHECK(changed.key_id() == "test-key-2");
+  CHECK(Verify(rotated, before).genuine());
+
+  // A key id nobody knows: not genuine.
+  f.Sql(
+      "UPDATE certificates SET data = jsonb_set(data, '{keyId}', '\"test-key-9\"') "
+      "WHERE certificate_no = $1",
+      fresh.certificate().certificate_no());
+  CHECK_FALSE(Verify(rotated, fresh.certificate()).genuine());
 }

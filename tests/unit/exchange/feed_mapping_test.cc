@@ -110,6 +110,39 @@ TEST_CASE("certificate status: suspended is an upsert, revoked a delete; an appr
 }
 
 TEST_CASE(
+    "licensing: a certificate change (变更) upserts the certificate; an expiry reminder "
+    "is an EXPIRY_REMINDER upsert per certificate and kind") {
+  ev::CertificateStatusChanged c;
+  c.set_certificate_no("CERT-9");
+  c.set_status(ev::CERTIFICATE_STATUS_VALID);
+  c.set_holder_name("青岛新名化工有限公司");
+  c.set_revision(1);
+  auto changed = FeedEntryFromEvent(Envelope("licensing.certificate_changed", c));
+  REQUIRE(changed.ok());
+  REQUIRE(changed->has_value());
+  CHECK((*changed)->entity_type == v1::ENTITY_TYPE_CERTIFICATE);
+  CHECK((*changed)->operation == v1::CHANGE_OPERATION_UPSERT);
+  CHECK((*changed)->payload_json.find("青岛新名化工有限公司") != std::string::npos);
+
+  ev::CertificateExpiryReminder r;
+  r.set_certificate_no("CERT-9");
+  r.set_reminder_kind("EXPIRY_90D");
+  r.set_valid_until("2029-09-27");
+  r.set_renew_by_date("2029-08-28");
+  auto reminder = FeedEntryFromEvent(Envelope("licensing.certificate_expiry_reminder", r));
+  REQUIRE(reminder.ok());
+  REQUIRE(reminder->has_value());
+  CHECK((*reminder)->entity_type == v1::ENTITY_TYPE_EXPIRY_REMINDER);
+  CHECK((*reminder)->entity_id == "CERT-9:EXPIRY_90D");
+  CHECK((*reminder)->operation == v1::CHANGE_OPERATION_UPSERT);
+  CHECK((*reminder)->payload_type == "regsuite.events.v1.CertificateExpiryReminder");
+  CHECK((*reminder)->payload_json.find("2029-08-28") != std::string::npos);
+  r.clear_certificate_no();
+  CHECK(absl::IsInvalidArgument(
+      FeedEntryFromEvent(Envelope("licensing.certificate_expiry_reminder", r)).status()));
+}
+
+TEST_CASE(
     "an event for another service's flow changes nothing; a payload without its id is refused") {
   ev::DrawPublished draw;
   draw.set_draw_id("D-1");

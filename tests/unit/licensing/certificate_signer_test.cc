@@ -86,3 +86,62 @@ TEST_CASE("certificate signature: a PEM key file round-trips", "[licensing][sign
   auto bad = CertificateSigner::FromPem("not a key", "k");
   CHECK(absl::IsInvalidArgument(bad.status()));
 }
+
+TEST_CASE("canonical form: a changed certificate (revision ≥ 1) signs its address and revision",
+          "[licensing][signature]") {
+  auto cert = SampleCertificate();
+  cert.mutable_holder()->set_address("青岛市市南区香港中路1号");
+  CHECK(CanonicalCertificate(cert).rfind("regsuite-certificate-v1\n", 0) == 0);
+  CHECK(CanonicalCertificate(cert).find("holder_address=") == std::string::npos);
+  cert.set_revision(2);
+  const std::string v2 = CanonicalCertificate(cert);
+  CHECK(v2.rfind("regsuite-certificate-v2\n", 0) == 0);
+  CHECK(v2.find("previous_certificate_no=\nholder_address=青岛市市南区香港中路1号\nrevision=2\n"
+                "signature_algorithm=") != std::string::npos);
+
+  auto signer = CertificateSigner::Generate("k");
+  REQUIRE(signer.ok());
+  REQUIRE((*signer)->SignCertificate(cert).ok());
+  CHECK((*signer)->VerifyCertificate(cert));
+  auto moved = cert;
+  moved.mutable_holder()->set_address("别处");
+  CHECK_FALSE((*signer)->VerifyCertificate(moved));
+  auto older = cert;
+  older.set_revision(1);
+  CHECK_FALSE((*signer)->VerifyCertificate(older));
+}
+
+TEST_CASE("key ring: each certificate verifies with the key its key_id names",
+          "[licensing][signature][rotation]") {
+  auto old_key = CertificateSigner::Generate("bureau-ed25519-1");
+  auto new_key = CertificateSigner::Generate("bureau-ed25519-2");
+  REQUIRE(old_key.ok());
+  REQUIRE(new_key.ok());
+  auto before = SampleCertificate();
+  REQUIRE((*old_key)->SignCertificate(before).ok());
+  auto after = SampleCertificate();
+  REQUIRE((*new_key)->SignCertificate(after).ok());
+
+  regsuite::licensing::CertificateKeyRing ring;
+  REQUIRE(ring.AddPublicKeyPem("bureau-ed25519-1", (*old_key)->PublicKeyPem()).ok());
+  REQUIRE(ring.AddPublicKeyPem("bureau-ed25519-2", (*new_key)->PublicKeyPem()).ok());
+  CHECK(ring.size() == 2);
+  CHECK(ring.VerifyCertificate(before));
+  CHECK(ring.VerifyCertificate(after));
+
+  auto unknown = before;
+  unknown.set_key_id("bureau-ed25519-9");
+  CHECK_FALSE(ring.VerifyCertificate(unknown));
+  auto swapped = before;  // signed by key 1, claims key 2
+  swapped.set_key_id("bureau-ed25519-2");
+  CHECK_FALSE(ring.VerifyCertificate(swapped));
+  auto tampered = before;
+  tampered.set_valid_until("2039-10-29");
+  CHECK_FALSE(ring.VerifyCertificate(tampered));
+
+  // The same id again with the same key is fine; with another key it is refused.
+  CHECK(ring.AddPublicKeyPem("bureau-ed25519-1", (*old_key)->PublicKeyPem()).ok());
+  CHECK(absl::IsInvalidArgument(
+      ring.AddPublicKeyPem("bureau-ed25519-1", (*new_key)->PublicKeyPem())));
+  CHECK(absl::IsInvalidArgument(ring.AddPublicKeyPem("k3", (*old_key)->PrivateKeyPem())));
+}

@@ -204,3 +204,114 @@ TEST_CASE("renewal window: at least 30 days before expiry (Art 50)", "[licensing
   CHECK(RenewalWindowOpen(D(2026, 10, 1), D(2026, 10, 31), 30));
   CHECK_FALSE(RenewalWindowOpen(D(2026, 10, 2), D(2026, 10, 31), 30));
 }
+
+namespace {
+
+v1::Certificate HeldCertificate() {
+  v1::Certificate c;
+  c.set_certificate_no("QDYJ-WHJY-2026-000001");
+  c.mutable_holder()->set_uscc("91350100M000100Y43");
+  c.mutable_holder()->set_name("青岛示例化工有限公司");
+  c.mutable_holder()->set_legal_representative("张三");
+  c.mutable_holder()->set_address("青岛市市南区香港中路1号");
+  c.set_scope("乙醇（不带储存设施）");
+  c.set_status(v1::CERTIFICATE_STATUS_VALID);
+  c.set_valid_until("2029-09-27");
+  return c;
+}
+
+v1::ChangeCertificateRequest Change() {
+  v1::ChangeCertificateRequest req;
+  req.set_certificate_no("QDYJ-WHJY-2026-000001");
+  req.set_reason("企业名称变更（营业执照）");
+  req.set_changed_by("窗口-李四");
+  return req;
+}
+
+bool Rejects(const absl::Status& status, const std::string& field) {
+  return absl::IsInvalidArgument(status) && status.message().rfind(field + ":", 0) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("变更 input: reason and changed_by required; contact details and bad text refused",
+          "[licensing][change]") {
+  auto req = Change();
+  req.mutable_holder()->set_name("青岛新名化工有限公司");
+  CHECK(ValidateChangeRequest(req).ok());
+
+  auto no_reason = req;
+  no_reason.set_reason("  ");
+  CHECK(Rejects(ValidateChangeRequest(no_reason), "reason"));
+  auto no_actor = req;
+  no_actor.clear_changed_by();
+  CHECK(Rejects(ValidateChangeRequest(no_actor), "changed_by"));
+
+  auto phone = req;
+  phone.mutable_holder()->set_contact_phone("13800138000");
+  CHECK(Rejects(ValidateChangeRequest(phone), "holder.contact_phone"));
+  auto contact = req;
+  contact.mutable_holder()->set_contact_name("王五");
+  CHECK(Rejects(ValidateChangeRequest(contact), "holder.contact_name"));
+
+  auto blank = req;
+  blank.mutable_holder()->set_legal_representative(" ");
+  CHECK(Rejects(ValidateChangeRequest(blank), "holder.legal_representative"));
+  auto newline = req;
+  newline.mutable_holder()->set_address("青岛市\nvalid_until=2099-01-01");
+  CHECK(Rejects(ValidateChangeRequest(newline), "holder.address"));
+  auto long_name = req;
+  std::string name;
+  for (int i = 0; i < 101; ++i) name += "化";  // 101 characters, 303 bytes
+  long_name.mutable_holder()->set_name(name);
+  CHECK(Rejects(ValidateChangeRequest(long_name), "holder.name"));
+  name.resize(name.size() - 3);  // 100 characters
+  long_name.mutable_holder()->set_name(name);
+  CHECK(ValidateChangeRequest(long_name).ok());
+}
+
+TEST_CASE("变更 fields: only differing particulars, old → new, in a fixed order",
+          "[licensing][change]") {
+  auto req = Change();
+  req.mutable_holder()->set_address("青岛市崂山区海尔路2号");
+  req.mutable_holder()->set_name("青岛新名化工有限公司");
+  req.mutable_holder()->set_legal_representative("张三");  // same: not a change
+  req.mutable_holder()->set_uscc("91350100m000100y43");    // the holder's, lower case
+  req.set_scope("乙醇（不带储存设施）");                   // same scope: allowed
+  auto fields = CertificateAmendments(HeldCertificate(), req);
+  REQUIRE(fields.ok());
+  REQUIRE(fields->size() == 2);
+  CHECK((*fields)[0].field() == "holder.name");
+  CHECK((*fields)[0].old_value() == "青岛示例化工有限公司");
+  CHECK((*fields)[0].new_value() == "青岛新名化工有限公司");
+  CHECK((*fields)[1].field() == "holder.address");
+  CHECK((*fields)[1].old_value() == "青岛市市南区香港中路1号");
+  CHECK((*fields)[1].new_value() == "青岛市崂山区海尔路2号");
+}
+
+TEST_CASE("变更 fields: another USCC, a different scope or no difference are refused",
+          "[licensing][change]") {
+  auto other = Change();
+  other.mutable_holder()->set_uscc("91330100799655058B");
+  other.mutable_holder()->set_name("别的公司");
+  CHECK(Rejects(CertificateAmendments(HeldCertificate(), other).status(), "holder.uscc"));
+
+  auto wider = Change();
+  wider.set_scope("乙醇、甲醇（带储存设施）");
+  auto refused = CertificateAmendments(HeldCertificate(), wider).status();
+  CHECK(Rejects(refused, "scope"));
+  CHECK(refused.message().find("new application") != std::string::npos);
+
+  auto same = Change();
+  same.mutable_holder()->set_name("青岛示例化工有限公司");
+  CHECK(Rejects(CertificateAmendments(HeldCertificate(), same).status(), "holder"));
+  CHECK(Rejects(CertificateAmendments(HeldCertificate(), Change()).status(), "holder"));
+}
+
+TEST_CASE("live certificate status: VALID past valid_until is EXPIRED", "[licensing][change]") {
+  auto c = HeldCertificate();
+  CHECK(LiveCertificateStatus(c, D(2029, 9, 27)) == v1::CERTIFICATE_STATUS_VALID);
+  CHECK(LiveCertificateStatus(c, D(2029, 9, 28)) == v1::CERTIFICATE_STATUS_EXPIRED);
+  c.set_status(v1::CERTIFICATE_STATUS_SUSPENDED);
+  CHECK(LiveCertificateStatus(c, D(2029, 9, 28)) == v1::CERTIFICATE_STATUS_SUSPENDED);
+}
