@@ -24,13 +24,44 @@ void PutBigEndian(uint64_t value, unsigned char* out) {
   }
 }
 
-std::vector<std::string> SplitList(absl::string_view field) {
+template <typename Text = std::string>
+std::vector<Text> SplitList(absl::string_view field) {
   if (field.empty()) return {};
   return absl::StrSplit(field, ',');
 }
 
-bool Contains(const std::vector<std::string>& list, absl::string_view value) {
+template <typename Text>
+bool Contains(const std::vector<Text>& list, absl::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// The part of a region code RegionCovers compares, packed for the team loop: the draw visits
+// inspectors in random order, and reading each one's strings from memory dominated it.
+struct PackedRegion {
+  uint64_t word = 0;  // first 8 bytes, big-endian, zero-padded
+  size_t length = 0;
+  bool packed = true;  // false: longer than 8 bytes, compare the strings
+
+  explicit PackedRegion(absl::string_view code) : length(code.size()), packed(code.size() <= 8) {
+    for (size_t i = 0; i < 8; ++i) {
+      word = (word << 8) | (i < code.size() ? static_cast<unsigned char>(code[i]) : 0u);
+    }
+  }
+};
+
+// RegionCovers for packed codes; `prefix` is an inspector's region with its "00" pairs removed.
+bool PackedCovers(const PackedRegion& prefix, const PackedRegion& region) {
+  if (prefix.length > region.length) return false;
+  if (prefix.length == 0) return true;
+  return ((prefix.word ^ region.word) >> (64 - 8 * prefix.length)) == 0;
+}
+
+absl::string_view CoveredPrefix(absl::string_view inspector_region) {
+  absl::string_view prefix = inspector_region;
+  while (prefix.size() >= 2 && prefix.substr(prefix.size() - 2) == "00") {
+    prefix.remove_suffix(2);
+  }
+  return prefix;
 }
 
 }  // namespace
@@ -62,19 +93,28 @@ uint64_t DrawStream::Uniform(uint64_t bound) {
 }
 
 bool RegionCovers(absl::string_view inspector_region, absl::string_view enterprise_region) {
-  absl::string_view prefix = inspector_region;
-  while (prefix.size() >= 2 && prefix.substr(prefix.size() - 2) == "00") {
-    prefix.remove_suffix(2);
-  }
-  return absl::StartsWith(enterprise_region, prefix);
+  return absl::StartsWith(enterprise_region, CoveredPrefix(inspector_region));
 }
 
 std::string CanonicalCandidates(const std::vector<DrawCandidate>& candidates) {
-  std::string out;
-  out.reserve(candidates.size() * 48);
+  // Plain appends into one reserved buffer: a million lines (StrAppend's general path cost
+  // several times more).
+  size_t size = 0;
   for (const DrawCandidate& c : candidates) {
-    absl::StrAppend(&out, c.uscc, "\t", c.region_code, "\t", c.industry, "\t",
-                    absl::StrJoin(c.last_inspector_ids, ","), "\n");
+    size += c.uscc.size() + c.region_code.size() + c.industry.size() + 4;
+    for (absl::string_view id : c.last_inspector_ids) size += id.size() + 1;
+  }
+  std::string out;
+  out.reserve(size);
+  for (const DrawCandidate& c : candidates) {
+    out.append(c.uscc.data(), c.uscc.size()).push_back('\t');
+    out.append(c.region_code.data(), c.region_code.size()).push_back('\t');
+    out.append(c.industry.data(), c.industry.size()).push_back('\t');
+    for (size_t i = 0; i < c.last_inspector_ids.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out.append(c.last_inspector_ids[i].data(), c.last_inspector_ids[i].size());
+    }
+    out.push_back('\n');
   }
   return out;
 }
@@ -94,7 +134,7 @@ absl::StatusOr<std::vector<DrawCandidate>> ParseCandidates(absl::string_view tex
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
     if (f.size() != 4) return absl::DataLossError("candidate snapshot: malformed line");
-    out.push_back({std::string(f[0]), std::string(f[1]), std::string(f[2]), SplitList(f[3])});
+    out.push_back({f[0], f[1], f[2], SplitList<absl::string_view>(f[3])});
   }
   return out;
 }
@@ -167,9 +207,14 @@ absl::StatusOr<DrawResult> ComputeDraw(const std::vector<DrawCandidate>& candida
   // Step 2: per selected enterprise, a fresh partial Fisher–Yates over inspector positions,
   // taking each inspector that lands at position i if eligible, until team_size are taken.
   const uint64_t m = inspectors.size();
+  std::vector<PackedRegion> prefixes;
+  prefixes.reserve(m);
+  for (const DrawInspector& i : inspectors) prefixes.emplace_back(CoveredPrefix(i.region_code));
+  absl::flat_hash_map<uint64_t, uint64_t> swapped;  // sparse permutation of [0, m)
   for (int32_t s = 0; s < *k; ++s) {
     const DrawCandidate& enterprise = candidates[order[s]];
-    absl::flat_hash_map<uint64_t, uint64_t> swapped;  // sparse permutation of [0, m)
+    const PackedRegion region(enterprise.region_code);
+    swapped.clear();  // keeps its capacity: one map for the whole draw
     auto at = [&](uint64_t pos) {
       auto it = swapped.find(pos);
       return it == swapped.end() ? pos : it->second;
@@ -182,19 +227,24 @@ absl::StatusOr<DrawResult> ComputeDraw(const std::vector<DrawCandidate>& candida
       const uint64_t vj = at(j);
       swapped[i] = vj;
       swapped[j] = vi;
+      const bool in_region = prefixes[vj].packed && region.packed
+                                 ? PackedCovers(prefixes[vj], region)
+                                 : RegionCovers(inspectors[vj].region_code, enterprise.region_code);
+      if (!in_region) continue;
       const DrawInspector& candidate = inspectors[vj];
       const bool eligible =
-          RegionCovers(candidate.region_code, enterprise.region_code) &&
           (candidate.industries.empty() || Contains(candidate.industries, enterprise.industry)) &&
           !Contains(candidate.conflict_usccs, enterprise.uscc) &&
           !Contains(enterprise.last_inspector_ids, candidate.inspector_id);
       if (eligible) team.inspector_ids.push_back(candidate.inspector_id);
     }
     if (static_cast<int32_t>(team.inspector_ids.size()) < params.team_size) {
-      result.no_team_usccs.push_back(enterprise.uscc);
+      result.no_team_usccs.emplace_back(enterprise.uscc);
+      result.no_team_positions.push_back(order[s]);
       continue;
     }
-    result.usccs.push_back(enterprise.uscc);
+    result.usccs.emplace_back(enterprise.uscc);
+    result.positions.push_back(order[s]);
     result.teams.push_back(std::move(team));
   }
   return result;

@@ -31,12 +31,14 @@ class DrawStream {
 };
 
 /// A candidate enterprise as recorded in the snapshot (after exclusions, sorted by USCC).
+/// Views: the caller keeps the text they point into (a query result, a snapshot text) alive
+/// while it uses them, so that a province-wide pool of a million is not a million copies.
 struct DrawCandidate {
-  std::string uscc;
-  std::string region_code;
-  std::string industry;
+  absl::string_view uscc;
+  absl::string_view region_code;
+  absl::string_view industry;
   // Inspectors of the enterprise's most recent inspection (not drawn again for it).
-  std::vector<std::string> last_inspector_ids;
+  std::vector<absl::string_view> last_inspector_ids;
 };
 
 /// An eligible inspector as recorded in the snapshot (sorted by id).
@@ -69,6 +71,9 @@ struct DrawResult {
   std::vector<DrawTeam> teams;
   // Selected enterprises for which no conflict-free team could be formed.
   std::vector<std::string> no_team_usccs;
+  // Positions in the candidate list of usccs and no_team_usccs (not part of the result hash).
+  std::vector<uint32_t> positions;
+  std::vector<uint32_t> no_team_positions;
 };
 
 /// Whether an inspector of `inspector_region` may inspect in `enterprise_region`: the
@@ -79,6 +84,7 @@ bool RegionCovers(absl::string_view inspector_region, absl::string_view enterpri
 /// Canonical snapshot texts; their SHA-256 hex is the recorded snapshot hash.
 std::string CanonicalCandidates(const std::vector<DrawCandidate>& candidates);
 std::string CanonicalInspectors(const std::vector<DrawInspector>& inspectors);
+/// The candidates point into `text`.
 absl::StatusOr<std::vector<DrawCandidate>> ParseCandidates(absl::string_view text);
 absl::StatusOr<std::vector<DrawInspector>> ParseInspectors(absl::string_view text);
 /// Canonical result text (hashed into Draw.result_hash).

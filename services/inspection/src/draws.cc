@@ -1,4 +1,6 @@
 // 双随机 draws: candidate and inspector snapshots, the recorded algorithm, verification.
+#include <time.h>
+
 #include <algorithm>
 #include <array>
 
@@ -8,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "inspection_service.h"
-#include "regsuite/common/check.h"
 #include "regsuite/common/crypto.h"
 #include "regsuite/common/dates.h"
 #include "regsuite/common/events.h"
@@ -29,19 +30,21 @@ constexpr char kSelectCheckItem[] =
     "WHERE code = $1";
 constexpr char kSelectDrawByKey[] = "SELECT draw FROM draws WHERE idempotency_key = $1";
 constexpr char kSelectCandidates[] = R"SQL(
-SELECT uscc, name, region_code, industry, operating_status FROM enterprises
+SELECT uscc, region_code, industry, operating_status, name FROM enterprises
 WHERE ($1::text = '' OR region_code LIKE $1::text || '%')
   AND ($2::text = '' OR industry = $2)
   AND (cardinality($3::text[]) = 0 OR industry = ANY($3::text[]))
   AND (cardinality($4::int[]) = 0 OR risk_level = ANY($4::int[]))
   AND tags @> $5::text[]
 )SQL";
-// Per enterprise this year: inspections counted against the red-list cap, and whether the
+// Per enterprise this year: inspections counted against the red-list cap, whether the
 // drawn check item was already inspected on a routine origin (一事不再查; complaint 3 and
-// case 4 do not count). Cancelled (3) inspections do not count.
+// case 4 do not count), and whether a joint inspection (any origin) covered it (联合检查).
+// Cancelled (3) inspections do not count.
 constexpr char kSelectThisYear[] = R"SQL(
 SELECT uscc, count(*)::int,
-       bool_or($2 = ANY(check_item_codes) AND origin NOT IN (3, 4))
+       bool_or($2 = ANY(check_item_codes) AND origin NOT IN (3, 4)),
+       bool_or(joint AND $2 = ANY(check_item_codes))
 FROM inspections WHERE year = $1 AND status <> 3 GROUP BY uscc
 )SQL";
 constexpr char kSelectLastInspectors[] = R"SQL(
@@ -55,11 +58,15 @@ FROM inspectors WHERE active AND certificate_expiry >= $1::date
 )SQL";
 constexpr char kInsertDraw[] = R"SQL(
 INSERT INTO draws (draw_id, idempotency_key, check_item_code, seed, draw_date,
-  candidate_snapshot, inspector_snapshot, draw, drawn_at)
+  candidate_snapshot_zstd, inspector_snapshot_zstd, draw, drawn_at)
 VALUES ($1, NULLIF($2::text, ''), $3, $4::numeric, $5::date, $6, $7, $8, to_timestamp($9))
 )SQL";
-constexpr char kSelectDraw[] =
-    "SELECT draw, candidate_snapshot, inspector_snapshot FROM draws WHERE draw_id = $1";
+// Snapshots: zstd since migration 0004, text before (exactly one of each pair is set).
+constexpr char kSelectDraw[] = R"SQL(
+SELECT draw, candidate_snapshot, inspector_snapshot, candidate_snapshot_zstd,
+       inspector_snapshot_zstd
+FROM draws WHERE draw_id = $1
+)SQL";
 constexpr char kSelectListingCache[] = R"SQL(
 SELECT uscc, max(list_type) FROM credit_listing_cache
 WHERE active AND uscc = ANY($1::text[]) GROUP BY uscc
@@ -68,28 +75,112 @@ WHERE active AND uscc = ANY($1::text[]) GROUP BY uscc
 constexpr int kTierRed = 1;    // regsuite.credit.v1.CREDIT_TIER_RED
 constexpr int kTierBlack = 4;  // regsuite.credit.v1.CREDIT_TIER_BLACK
 
-// Sorts rows by USCC. A USCC is 18 characters: contiguous fixed-width keys sort several times
-// faster than a million heap-allocated strings (a province-wide draw's candidate pool).
-template <typename Row>
-void SortByUscc(std::vector<Row>& rows) {
-  constexpr size_t kWidth = 18;
+// A candidate as read: views into the query result, which outlives the draw's computation
+// (a province-wide pool is a million rows: no copies).
+struct PoolRow {
+  absl::string_view uscc, region, industry, name;
+  bool operating;
+};
+
+absl::string_view ViewOf(const pqxx::field& field) { return {field.c_str(), field.size()}; }
+
+// Big-endian bytes [from, from + 8) of `text`, zero-padded: integers that order as the bytes do.
+uint64_t BigEndianWord(absl::string_view text, size_t from) {
+  uint64_t word = 0;
+  for (size_t i = from; i < from + 8; ++i) {
+    word = (word << 8) | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
+  }
+  return word;
+}
+
+// Sorts rows by USCC (byte order). A USCC is 18 characters: packed into three integers, a
+// million keys sort several times faster than by string comparison.
+void SortByUscc(std::vector<PoolRow>& rows) {
+  constexpr size_t kPacked = 24;
   const bool fixed = std::all_of(rows.begin(), rows.end(),
-                                 [](const Row& r) { return r.uscc.size() <= kWidth; });
+                                 [](const PoolRow& r) { return r.uscc.size() <= kPacked; });
   if (!fixed) {
-    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.uscc < b.uscc; });
+    std::sort(rows.begin(), rows.end(),
+              [](const PoolRow& a, const PoolRow& b) { return a.uscc < b.uscc; });
     return;
   }
-  std::vector<std::pair<std::array<char, kWidth>, uint32_t>> keys(rows.size());
+  struct Key {
+    uint64_t words[3];
+    uint32_t index;
+    bool operator<(const Key& other) const {
+      return std::tie(words[0], words[1], words[2]) <
+             std::tie(other.words[0], other.words[1], other.words[2]);
+    }
+  };
+  std::vector<Key> keys(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    keys[i].first.fill('\0');  // shorter codes sort first, as std::string would order them
-    std::copy(rows[i].uscc.begin(), rows[i].uscc.end(), keys[i].first.begin());
-    keys[i].second = static_cast<uint32_t>(i);
+    // Zero padding: a shorter code sorts before its extensions, as in byte order.
+    keys[i] = {{BigEndianWord(rows[i].uscc, 0), BigEndianWord(rows[i].uscc, 8),
+                BigEndianWord(rows[i].uscc, 16)},
+               static_cast<uint32_t>(i)};
   }
   std::sort(keys.begin(), keys.end());
-  std::vector<Row> sorted;
+  std::vector<PoolRow> sorted;
   sorted.reserve(rows.size());
-  for (const auto& key : keys) sorted.push_back(std::move(rows[key.second]));
+  for (const Key& key : keys) sorted.push_back(rows[key.index]);
   rows = std::move(sorted);
+}
+
+// Wall time of a draw's phases, logged with it: where a province-wide draw spends its time.
+// "phase=wall/cpu" in ms, cpu = this thread's CPU time (PostgreSQL's work shows as wall only).
+class PhaseTimer {
+ public:
+  void Restart() {
+    last_ = absl::Now();
+    last_cpu_ = ThreadCpu();
+    phases_.clear();
+  }
+  void Mark(absl::string_view phase) {
+    const absl::Time now = absl::Now();
+    const absl::Duration cpu = ThreadCpu();
+    absl::StrAppend(&phases_, phases_.empty() ? "" : " ", phase, "=",
+                    absl::ToInt64Milliseconds(now - last_), "/",
+                    absl::ToInt64Milliseconds(cpu - last_cpu_));
+    last_ = now;
+    last_cpu_ = cpu;
+  }
+  const std::string& Summary() const { return phases_; }
+
+ private:
+  static absl::Duration ThreadCpu() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return absl::DurationFromTimespec(ts);
+  }
+  absl::Time last_ = absl::Now();
+  absl::Duration last_cpu_ = ThreadCpu();
+  std::string phases_;
+};
+
+// Points the candidates' views into their canonical snapshot text (same order and fields):
+// the draw then reads one contiguous text in order instead of chasing a million pointers
+// into the query result.
+void PointInto(absl::string_view text, std::vector<DrawCandidate>& candidates) {
+  size_t at = 0;
+  auto take = [&](absl::string_view field) {
+    const absl::string_view moved = text.substr(at, field.size());
+    at += field.size() + 1;  // and the separator after it
+    return moved;
+  };
+  for (DrawCandidate& c : candidates) {
+    c.uscc = take(c.uscc);
+    c.region_code = take(c.region_code);
+    c.industry = take(c.industry);
+    for (absl::string_view& id : c.last_inspector_ids) id = take(id);
+    if (c.last_inspector_ids.empty()) ++at;  // the line's end
+  }
+}
+
+// A recorded snapshot: the text column (draws before migration 0004) or the zstd one.
+absl::StatusOr<std::string> RecordedSnapshot(const pqxx::field& text, const pqxx::field& zstd) {
+  if (!text.is_null()) return std::string(ViewOf(text));
+  const pqxx::binarystring bytes(zstd);
+  return DecompressSnapshot(absl::string_view(bytes.get(), bytes.size()));
 }
 
 DrawParameters ParamsOf(const v1::Draw& draw) {
@@ -169,7 +260,9 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
   const absl::Time now = deps_.clock.Now();
   const absl::CivilDay today = deps_.clock.Today();
 
-  return deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {
+  PhaseTimer timer;
+  absl::Status done = deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {
+    timer.Restart();
     if (!request.idempotency_key().empty()) {
       pqxx::result prior = txn.exec_params(kSelectDrawByKey, request.idempotency_key());
       if (!prior.empty()) return DecodeMessage(prior[0][0].c_str(), response);
@@ -184,22 +277,21 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
 
     std::vector<std::string> risk_levels;
     for (int level : request.filter().risk_levels()) risk_levels.push_back(absl::StrCat(level));
-    pqxx::result rows = txn.exec_params(kSelectCandidates, region, request.filter().industry(),
-                                        PgTextArray(item_industries), PgTextArray(risk_levels),
-                                        PgTextArray(request.filter().tags()));
-    struct Row {
-      std::string uscc, name, region, industry;
-      bool operating;
-    };
-    std::vector<Row> pool;
+    const pqxx::result rows = txn.exec_params(
+        kSelectCandidates, region, request.filter().industry(), PgTextArray(item_industries),
+        PgTextArray(risk_levels), PgTextArray(request.filter().tags()));
+    const std::string operating = absl::StrCat(v1::ENTERPRISE_STATUS_OPERATING);
+    const std::string unspecified = absl::StrCat(v1::ENTERPRISE_STATUS_UNSPECIFIED);
+    std::vector<PoolRow> pool;
     pool.reserve(rows.size());
     for (const auto& r : rows) {
-      const int status = r[4].as<int>();
-      pool.push_back({r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(),
-                      status == v1::ENTERPRISE_STATUS_OPERATING ||
-                          status == v1::ENTERPRISE_STATUS_UNSPECIFIED});
+      const absl::string_view status = ViewOf(r[3]);
+      pool.push_back({ViewOf(r[0]), ViewOf(r[1]), ViewOf(r[2]), ViewOf(r[4]),
+                      status == operating || status == unspecified});
     }
+    timer.Mark("read_candidates");
     SortByUscc(pool);
+    timer.Mark("sort");
 
     absl::flat_hash_map<std::string, EnterpriseFacts> facts;
     for (const auto& r : txn.exec_params(kSelectThisYear, static_cast<int>(today.year()),
@@ -207,19 +299,22 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
       EnterpriseFacts& f = facts[r[0].c_str()];
       f.inspections_this_year = r[1].as<int>();
       f.same_item_this_year = !r[2].is_null() && r[2].as<bool>();
+      f.joint_inspection_this_year = !r[3].is_null() && r[3].as<bool>();
     }
     // Credit tiers matter only for the red-list cap, i.e. for enterprises already inspected.
     std::vector<std::string> need_tier;
-    for (const Row& row : pool) {
+    for (const PoolRow& row : pool) {
+      if (facts.empty()) break;
       auto it = facts.find(row.uscc);
       if (it != facts.end() &&
           it->second.inspections_this_year >= deps_.options.red_list_max_per_year) {
-        need_tier.push_back(row.uscc);
+        need_tier.emplace_back(row.uscc);
       }
     }
     auto tiers = LookUpCreditTiers(txn, need_tier);
     if (!tiers.ok()) return tiers.status();
 
+    timer.Mark("facts_tiers");
     absl::flat_hash_map<std::string, std::vector<std::string>> last_inspectors;
     for (const auto& r : txn.exec(kSelectLastInspectors)) {
       last_inspectors[r[0].c_str()] = SplitUnitSeparated(r[1].c_str());
@@ -228,17 +323,11 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
     v1::Draw draw;
     std::vector<DrawCandidate> candidates;
     candidates.reserve(pool.size());
-    // The name of a pooled enterprise (pool is sorted by USCC): looked up for the few drawn,
-    // rather than a map of every candidate's name.
-    auto name_of = [&pool](const std::string& uscc) -> const std::string& {
-      auto it = std::lower_bound(pool.begin(), pool.end(), uscc,
-                                 [](const Row& r, const std::string& u) { return r.uscc < u; });
-      RS_CHECK(it != pool.end() && it->uscc == uscc);
-      return it->name;
-    };
+    std::vector<absl::string_view> candidate_names;  // parallel to candidates
+    candidate_names.reserve(pool.size());
     // A lookup in an empty map still hashes the key: skipped, as the maps are empty for most
     // of a large pool's enterprises (not inspected this year, no known tier).
-    for (Row& row : pool) {
+    for (const PoolRow& row : pool) {
       EnterpriseFacts f;
       if (!facts.empty()) {
         if (auto it = facts.find(row.uscc); it != facts.end()) f = it->second;
@@ -250,22 +339,24 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
       }
       if (auto exclusion = DrawExclusionFor(f, deps_.options.red_list_max_per_year)) {
         auto* x = draw.add_excluded();
-        x->set_uscc(row.uscc);
-        x->set_name(row.name);
+        x->set_uscc(std::string(row.uscc));
+        x->set_name(std::string(row.name));
         x->set_reason(*exclusion);
         x->set_detail(absl::StrCat(v1::DrawExclusion_Name(*exclusion), "; inspections this year: ",
                                    f.inspections_this_year));
         continue;
       }
-      DrawCandidate c{row.uscc, std::move(row.region), std::move(row.industry), {}};
+      DrawCandidate c{row.uscc, row.region, row.industry, {}};
+      candidate_names.push_back(row.name);
       if (auto it = last_inspectors.empty() ? last_inspectors.end() : last_inspectors.find(row.uscc);
           it != last_inspectors.end()) {
-        c.last_inspector_ids = it->second;
+        c.last_inspector_ids.assign(it->second.begin(), it->second.end());
         std::sort(c.last_inspector_ids.begin(), c.last_inspector_ids.end());
       }
       candidates.push_back(std::move(c));
     }
 
+    timer.Mark("exclusions");
     std::vector<DrawInspector> inspectors;
     absl::flat_hash_map<std::string, std::string> inspector_names;
     for (const auto& r :
@@ -286,11 +377,14 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
                 return a.inspector_id < b.inspector_id;
               });
 
-    auto result = ComputeDraw(candidates, inspectors, params);
-    if (!result.ok()) return result.status();
-
+    timer.Mark("inspectors");
     const std::string candidate_text = CanonicalCandidates(candidates);
     const std::string inspector_text = CanonicalInspectors(inspectors);
+    PointInto(candidate_text, candidates);
+    timer.Mark("snapshot_text");
+    auto result = ComputeDraw(candidates, inspectors, params);
+    if (!result.ok()) return result.status();
+    timer.Mark("compute");
     draw.set_draw_id(common::NewUuid());
     draw.set_check_item_code(request.check_item_code());
     *draw.mutable_filter() = request.filter();
@@ -313,7 +407,7 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
     for (size_t t = 0; t < result->usccs.size(); ++t) {
       auto* e = draw.add_enterprises();
       e->set_uscc(result->usccs[t]);
-      e->set_name(name_of(result->usccs[t]));
+      e->set_name(std::string(candidate_names[result->positions[t]]));
       e->set_team_index(static_cast<int32_t>(t));
       e->set_weight(1.0);
       auto* team = draw.add_teams();
@@ -325,19 +419,22 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
         m->set_certificate_no(by_id[id]->certificate_no);
       }
     }
-    for (const auto& uscc : result->no_team_usccs) {
+    for (size_t t = 0; t < result->no_team_usccs.size(); ++t) {
       auto* x = draw.add_excluded();
-      x->set_uscc(uscc);
-      x->set_name(name_of(uscc));
+      x->set_uscc(result->no_team_usccs[t]);
+      x->set_name(std::string(candidate_names[result->no_team_positions[t]]));
       x->set_reason(v1::DRAW_EXCLUSION_NO_CONFLICT_FREE_TEAM);
       x->set_detail("selected, but no team of eligible inspectors without a conflict could be formed");
     }
     draw.set_result_hash(common::Sha256Hex(CanonicalResult(*result)));
+    timer.Mark("build_draw");
 
     txn.exec_params(kInsertDraw, draw.draw_id(), request.idempotency_key(),
                     draw.check_item_code(), absl::StrCat(draw.seed()), draw.draw_date(),
-                    candidate_text, inspector_text, EncodeMessage(draw),
+                    pqxx::binarystring(CompressSnapshot(candidate_text)),
+                    pqxx::binarystring(CompressSnapshot(inspector_text)), EncodeMessage(draw),
                     static_cast<double>(absl::ToUnixMicros(now)) / 1e6);
+    timer.Mark("insert_draw");
 
     events::v1::DrawPublished published;
     published.set_draw_id(draw.draw_id());
@@ -372,9 +469,17 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
                                        "draw", draw.draw_id(), "inspection.draw_published",
                                        published, now));
     if (!enqueued.ok()) return enqueued.status();
+    timer.Mark("outbox");
     *response = std::move(draw);
     return absl::OkStatus();
   });
+  if (done.ok()) {
+    timer.Mark("commit");
+    common::LogInfo("draw recorded", {{"draw_id", response->draw_id()},
+                                      {"candidates", absl::StrCat(response->candidate_count())},
+                                      {"phases_ms", timer.Summary()}});
+  }
+  return done;
 }
 
 absl::Status InspectionServiceImpl::DoGetDraw(const v1::GetDrawRequest& request,
@@ -393,8 +498,12 @@ absl::Status InspectionServiceImpl::DoVerifyDraw(const v1::VerifyDrawRequest& re
   absl::Status loaded = deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {
     pqxx::result row = txn.exec_params(kSelectDraw, request.draw_id());
     if (row.empty()) return absl::NotFoundError(absl::StrCat("draw ", request.draw_id()));
-    candidate_text = row[0][1].c_str();
-    inspector_text = row[0][2].c_str();
+    auto candidates = RecordedSnapshot(row[0][1], row[0][3]);
+    if (!candidates.ok()) return candidates.status();
+    auto inspectors = RecordedSnapshot(row[0][2], row[0][4]);
+    if (!inspectors.ok()) return inspectors.status();
+    candidate_text = *std::move(candidates);
+    inspector_text = *std::move(inspectors);
     return DecodeMessage(row[0][0].c_str(), &draw);
   });
   if (!loaded.ok()) return loaded;

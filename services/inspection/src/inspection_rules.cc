@@ -25,6 +25,24 @@ bool ExemptFromRedListCap(v1::InspectionOrigin origin) {
          origin == v1::INSPECTION_ORIGIN_EMERGENCY;
 }
 
+bool ExemptFromJointInspectionRule(v1::InspectionOrigin origin) {
+  return ExemptFromRedListCap(origin);
+}
+
+absl::Status CheckJointInspectionRule(bool joint_inspection_same_item_this_year,
+                                      v1::InspectionOrigin origin,
+                                      const std::string& exemption_reason,
+                                      const std::string& uscc, int year) {
+  if (!joint_inspection_same_item_this_year || ExemptFromJointInspectionRule(origin) ||
+      !exemption_reason.empty()) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "联合检查: ", uscc, " had a joint inspection covering one of these items in ", year,
+      "; no separate routine inspection of the same item this year unless a complaint, case, "
+      "higher order or emergency (or a recorded exemption)"));
+}
+
 absl::Status CheckQuietDay(absl::CivilDay planned, v1::InspectionOrigin origin,
                            bool any_safety_critical, const std::string& exemption_reason,
                            int quiet_days_last) {
@@ -44,6 +62,7 @@ std::optional<v1::DrawExclusion> DrawExclusionFor(const EnterpriseFacts& facts,
   if (facts.red_listed && facts.inspections_this_year >= red_list_max_per_year) {
     return v1::DRAW_EXCLUSION_RED_LIST_QUOTA_USED;
   }
+  if (facts.joint_inspection_this_year) return v1::DRAW_EXCLUSION_JOINT_INSPECTION_DONE;
   if (facts.same_item_this_year) return v1::DRAW_EXCLUSION_SAME_ITEM_THIS_YEAR;
   return std::nullopt;
 }

@@ -18,6 +18,19 @@ bool ExemptFromQuietDays(v1::InspectionOrigin origin);
 bool ExemptFromSameItemRule(v1::InspectionOrigin origin);
 /// Complaints, cases, higher orders and emergencies are exempt from the red-list cap.
 bool ExemptFromRedListCap(v1::InspectionOrigin origin);
+/// Complaints, cases, higher orders and emergencies are exempt from the joint-inspection rule
+/// (DOMAIN.md: "unless complaint / higher order"; cases and emergencies as for the other
+/// frequency rules).
+bool ExemptFromJointInspectionRule(v1::InspectionOrigin origin);
+
+/// 联合检查: an enterprise that had a joint inspection covering one of the check items this
+/// year gets no separate routine inspection (DRAW, PLAN, KEY_SUPERVISION) of it that year,
+/// unless the origin is exempt or an exemption reason is recorded. FAILED_PRECONDITION naming
+/// the rule.
+absl::Status CheckJointInspectionRule(bool joint_inspection_same_item_this_year,
+                                      v1::InspectionOrigin origin,
+                                      const std::string& exemption_reason,
+                                      const std::string& uscc, int year);
 
 /// Rejects a routine inspection planned on a quiet day unless an item is safety-critical,
 /// the origin is exempt, or an exemption reason is recorded. FAILED_PRECONDITION naming the rule.
@@ -32,10 +45,12 @@ struct EnterpriseFacts {
   int inspections_this_year = 0;
   // The same check item was inspected this year on a routine origin (not complaint/case).
   bool same_item_this_year = false;
+  // A joint inspection (any origin, not cancelled) covered the check item this year.
+  bool joint_inspection_this_year = false;
 };
 
 /// The draw exclusion that applies, if any, in the order: not operating, red-list quota,
-/// 一事不再查.
+/// joint inspection done, 一事不再查.
 std::optional<v1::DrawExclusion> DrawExclusionFor(const EnterpriseFacts& facts,
                                                   int red_list_max_per_year);
 

@@ -70,6 +70,11 @@ class InspectionServiceImpl final : public v1::InspectionService::CallbackServic
   REGSUITE_INSPECTION_METHOD(VerifyDraw, v1::VerifyDrawRequest, v1::VerifyDrawResponse);
   REGSUITE_INSPECTION_METHOD(PublishMonthlyPlan, v1::PublishMonthlyPlanRequest,
                              v1::MonthlyPlan);
+  REGSUITE_INSPECTION_METHOD(BuildAnnualPlan, v1::BuildAnnualPlanRequest, v1::AnnualPlan);
+  REGSUITE_INSPECTION_METHOD(GetAnnualPlan, v1::GetAnnualPlanRequest, v1::AnnualPlan);
+  REGSUITE_INSPECTION_METHOD(ListAnnualPlanEntries, v1::ListAnnualPlanEntriesRequest,
+                             v1::ListAnnualPlanEntriesResponse);
+  REGSUITE_INSPECTION_METHOD(PublishAnnualPlan, v1::PublishAnnualPlanRequest, v1::AnnualPlan);
   REGSUITE_INSPECTION_METHOD(StartInspection, v1::StartInspectionRequest, v1::Inspection);
   REGSUITE_INSPECTION_METHOD(GetInspection, v1::GetInspectionRequest, v1::Inspection);
   REGSUITE_INSPECTION_METHOD(ListInspections, v1::ListInspectionsRequest,

@@ -36,15 +36,16 @@ constexpr char kSelectInspectionByKey[] =
     "SELECT inspection_id FROM inspections WHERE idempotency_key = $1";
 constexpr char kSelectInspectionsThisYear[] = R"SQL(
 SELECT count(*)::int,
-       coalesce(bool_or(check_item_codes && $3::text[] AND origin NOT IN (3, 4)), false)
+       coalesce(bool_or(check_item_codes && $3::text[] AND origin NOT IN (3, 4)), false),
+       coalesce(bool_or(joint AND check_item_codes && $3::text[]), false)
 FROM inspections WHERE uscc = $1 AND year = $2 AND status <> 3
 )SQL";
 constexpr char kInsertInspection[] = R"SQL(
 INSERT INTO inspections (inspection_id, idempotency_key, origin, origin_ref, uscc,
   check_item_codes, inspector_ids, step, status, planned_date, year, started_at, draw_id,
-  inspection)
+  inspection, joint)
 VALUES ($1, NULLIF($2::text, ''), $3, $4, $5, $6::text[], $7::text[], $8, $9, $10::date, $11,
-        to_timestamp($12), $13, $14)
+        to_timestamp($12), $13, $14, $15)
 )SQL";
 constexpr char kSelectInspection[] =
     "SELECT inspection, version FROM inspections WHERE inspection_id = $1";
@@ -232,6 +233,16 @@ absl::Status InspectionServiceImpl::DoStartInspection(const v1::StartInspectionR
   if (needs_ref && request.origin_ref().empty()) {
     return FieldError("origin_ref", "the draw, complaint or case id is required for this origin");
   }
+  if (request.joint() && request.joint_departments().empty()) {
+    return FieldError("joint_departments",
+                      "a joint inspection (联合检查) names the other participating departments");
+  }
+  if (!request.joint() && !request.joint_departments().empty()) {
+    return FieldError("joint_departments", "only for a joint inspection (joint = true)");
+  }
+  for (const auto& department : request.joint_departments()) {
+    if (department.empty()) return FieldError("joint_departments", "a department name is empty");
+  }
   const absl::Time now = deps_.clock.Now();
 
   return deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {
@@ -312,6 +323,12 @@ absl::Status InspectionServiceImpl::DoStartInspection(const v1::StartInspectionR
                                         static_cast<int>(planned.year()), PgTextArray(items));
     const int inspections_this_year = year[0][0].as<int>();
     const bool same_item = year[0][1].as<bool>();
+    if (absl::Status s = CheckJointInspectionRule(year[0][2].as<bool>(), request.origin(),
+                                                  request.exemption_reason(), uscc->str(),
+                                                  static_cast<int>(planned.year()));
+        !s.ok()) {
+      return s;
+    }
     if (same_item && !ExemptFromSameItemRule(request.origin()) &&
         request.exemption_reason().empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -358,13 +375,15 @@ absl::Status InspectionServiceImpl::DoStartInspection(const v1::StartInspectionR
     SetTimestamp(now, insp.mutable_started_at());
     SetTimestamp(now, insp.mutable_update_time());
     insp.set_exemption_reason(request.exemption_reason());
+    insp.set_joint(request.joint());
+    *insp.mutable_joint_departments() = request.joint_departments();
     txn.exec_params(kInsertInspection, insp.inspection_id(), request.idempotency_key(),
                     static_cast<int>(insp.origin()), insp.origin_ref(), insp.uscc(),
                     PgTextArray(items), PgTextArray(inspector_ids), static_cast<int>(insp.step()),
                     static_cast<int>(insp.status()), insp.planned_date(),
                     static_cast<int>(planned.year()),
                     static_cast<double>(absl::ToUnixMicros(now)) / 1e6, draw_id,
-                    EncodeMessage(insp));
+                    EncodeMessage(insp), insp.joint());
     insp.set_etag("1");
     *response = std::move(insp);
     return absl::OkStatus();

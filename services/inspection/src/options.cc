@@ -28,6 +28,12 @@ void AddInspectionConfigKeys(common::ConfigSchema& schema) {
            "hazard rectification deadline in working days when none is given")
       .Add("inspection.monthly_plan_lead_days", ConfigType::kInt, "15",
            "monthly plan published at least N days before the month")
+      .Add("inspection.black_list_min_per_year", ConfigType::kInt, "2",
+           "annual plan: black-listed enterprises get at least N inspections a year")
+      .Add("inspection.annual_plan_key_inspections", ConfigType::kInt, "1",
+           "annual plan: inspections planned per key enterprise (at least 1)")
+      .Add("inspection.annual_plan_sample_per_mille", ConfigType::kInt, "50",
+           "annual plan: other enterprises sampled at N per mille (50 = 5 %)")
       .Add("inspection.authority", ConfigType::kString, "应急管理局",
            "deciding authority named in decisions and publications")
       .Add("inspection.hazard_sweep_interval", ConfigType::kDuration, "60s",
@@ -56,6 +62,9 @@ InspectionOptions ReadInspectionOptions(const common::Config& config) {
   o.late_fee_per_mille_per_day = i("inspection.late_fee_per_mille_per_day");
   o.default_rectification_wd = i("inspection.default_rectification_wd");
   o.monthly_plan_lead_days = i("inspection.monthly_plan_lead_days");
+  o.black_list_min_per_year = i("inspection.black_list_min_per_year");
+  o.annual_plan_key_inspections = i("inspection.annual_plan_key_inspections");
+  o.annual_plan_sample_per_mille = i("inspection.annual_plan_sample_per_mille");
   o.authority = config.GetString("inspection.authority");
   o.hazard_sweep_interval = config.GetDuration("inspection.hazard_sweep_interval");
   o.thresholds.simple_max_person_fen = config.GetInt("inspection.simple_max_person_fen");

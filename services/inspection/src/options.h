@@ -22,6 +22,11 @@ struct InspectionOptions {
   int late_fee_per_mille_per_day = 30; // Art 72: 3 %
   int default_rectification_wd = 10;   // when a hazard gives neither date nor WD
   int monthly_plan_lead_days = 15;     // plan published 15 days before the month
+  // Annual plan: black list ≥ N a year (MIN_INSPECTIONS_2_PER_YEAR), key enterprises N
+  // planned, the others sampled at N per mille (5 %).
+  int black_list_min_per_year = 2;
+  int annual_plan_key_inspections = 1;
+  int annual_plan_sample_per_mille = 50;
   std::string authority = "应急管理局";
   // Overdue major-hazard sweep period; zero disables the background sweep.
   absl::Duration hazard_sweep_interval = absl::Minutes(1);

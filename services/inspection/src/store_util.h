@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -38,6 +39,11 @@ std::vector<std::string> SplitUnitSeparated(absl::string_view text);
 /// Base64 of the serialized message, for the *_pb text columns.
 std::string EncodeMessage(const google::protobuf::Message& message);
 absl::Status DecodeMessage(absl::string_view base64, google::protobuf::Message* message);
+
+/// zstd for a draw's snapshot texts (tens of MB for a province-wide draw, ~13:1).
+std::string CompressSnapshot(absl::string_view text);
+/// DATA_LOSS when `compressed` is not a whole zstd frame.
+absl::StatusOr<std::string> DecompressSnapshot(absl::string_view compressed);
 
 void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out);
 

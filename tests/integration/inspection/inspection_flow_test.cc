@@ -1,156 +1,13 @@
 // InspectionService end to end over gRPC against a real PostgreSQL (a throwaway schema):
 // import with bad rows, reproducible draws verified after the directory changed, the
 // four-step inspection with hazards, and the penalty flow with its events.
-#include <catch2/catch.hpp>
-
-#include <grpcpp/grpcpp.h>
-
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "inspection_service.h"
-#include "regsuite/common/calendar.h"
-#include "regsuite/common/check.h"
-#include "regsuite/common/clock.h"
+#include "inspection_harness.h"
 #include "regsuite/common/crypto.h"
 #include "regsuite/common/events.h"
-#include "regsuite/common/identifiers.h"
-#include "regsuite/common/migrations.h"
-#include "regsuite/common/server.h"
-#include "regsuite/common/service_migrations.h"
-#include "test_env.h"
 
-namespace v1 = regsuite::inspection::v1;
-using regsuite::common::Uscc;
+using namespace inspection_test;
 
 namespace {
-
-std::string MakeUscc(int n, const std::string& region = "330106") {
-  std::string org8 = absl::StrFormat("%08d", n);
-  std::string org = org8 + Uscc::ComputeOrganisationCheckCharacter(org8);
-  std::string first17 = "91" + region + org;
-  return first17 + Uscc::ComputeCheckCharacter(first17);
-}
-
-/// The service in-process on 127.0.0.1:0 over a fresh schema, with a fake clock.
-class Harness {
- public:
-  Harness()
-      : schema_(regsuite::testing::UniqueSchemaName("insp")),
-        clock_(absl::CivilSecond(2026, 11, 23, 10, 0, 0)),
-        workers_(2, 256) {
-    {
-      pqxx::connection conn(regsuite::testing::TestPgOptions(schema_).ConnectionString());
-      auto sets = regsuite::common::ServiceMigrationSets("inspection",
-                                                         regsuite::inspection::MigrationFiles());
-      RS_CHECK(sets.ok());
-      auto applied = regsuite::common::ApplyMigrations(conn, schema_, *sets);
-      RS_CHECK(applied.ok()) << applied.status().message();
-    }
-    pool_ = std::make_unique<regsuite::common::PgPool>(regsuite::testing::TestPgOptions(schema_));
-    auto calendar = regsuite::common::WorkingDayCalendar::Builtin();
-    RS_CHECK(calendar.ok());
-    regsuite::inspection::InspectionOptions options;
-    options.hazard_sweep_interval = absl::ZeroDuration();
-    service_ = std::make_unique<regsuite::inspection::InspectionServiceImpl>(
-        regsuite::inspection::InspectionDeps{
-            .pg = *pool_,
-            .workers = workers_,
-            .clock = clock_,
-            .calendar = std::make_shared<regsuite::common::WorkingDayCalendar>(*calendar),
-            .gateway = nullptr,
-            .options = options});
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    stub_ = v1::InspectionService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  }
-  ~Harness() {
-    server_->Shutdown();
-    workers_.Shutdown();
-    service_.reset();
-    pool_.reset();
-    regsuite::testing::DropSchema(schema_);
-  }
-
-  v1::InspectionService::Stub& stub() { return *stub_; }
-  regsuite::common::FakeClock& clock() { return clock_; }
-  regsuite::inspection::InspectionServiceImpl& service() { return *service_; }
-
-  int64_t Count(const std::string& sql) {
-    pqxx::connection conn(regsuite::testing::TestPgOptions(schema_).ConnectionString());
-    pqxx::nontransaction txn(conn);
-    return txn.exec(sql)[0][0].as<int64_t>();
-  }
-  void Exec(const std::string& sql) {
-    pqxx::connection conn(regsuite::testing::TestPgOptions(schema_).ConnectionString());
-    pqxx::nontransaction txn(conn);
-    txn.exec(sql);
-  }
-
- private:
-  std::string schema_;
-  regsuite::common::FakeClock clock_;
-  regsuite::common::WorkerPool workers_;
-  std::unique_ptr<regsuite::common::PgPool> pool_;
-  std::unique_ptr<regsuite::inspection::InspectionServiceImpl> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::InspectionService::Stub> stub_;
-};
-
-template <typename Method, typename Request, typename Response>
-grpc::Status Call(Method method, v1::InspectionService::Stub& stub, const Request& request,
-                  Response* response) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return (stub.*method)(&ctx, request, response);
-}
-
-#define CALL(h, Method, request, response) \
-  Call(&v1::InspectionService::Stub::Method, (h).stub(), request, response)
-
-v1::Enterprise EnterpriseRow(int n, const std::string& industry = "危险化学品") {
-  v1::Enterprise e;
-  e.set_uscc(MakeUscc(n));
-  e.set_name(absl::StrCat("企业", n));
-  e.set_industry(industry);
-  e.set_region_code("330106");
-  e.set_risk_level(v1::RISK_LEVEL_GENERAL);
-  return e;
-}
-
-void SeedDirectory(Harness& h, int enterprises, int inspectors) {
-  v1::ImportEnterprisesRequest import;
-  for (int i = 1; i <= enterprises; ++i) *import.add_enterprises() = EnterpriseRow(i);
-  v1::ImportEnterprisesResponse report;
-  REQUIRE(CALL(h, ImportEnterprises, import, &report).ok());
-  REQUIRE(report.inserted() == enterprises);
-  for (int i = 0; i < inspectors; ++i) {
-    v1::UpsertInspectorRequest req;
-    auto* in = req.mutable_inspector();
-    in->set_inspector_id(absl::StrFormat("I%03d", i));
-    in->set_name(absl::StrCat("检查员", i));
-    in->set_certificate_no(absl::StrCat("3301", 1000 + i));
-    in->set_certificate_expiry("2028-12-31");
-    in->set_region_code("330100");
-    in->set_active(true);
-    if (i == 0) in->add_conflict_usccs(MakeUscc(1));
-    v1::Inspector out;
-    REQUIRE(CALL(h, UpsertInspector, req, &out).ok());
-  }
-  v1::UpsertCheckItemRequest item;
-  item.mutable_check_item()->set_code("WHP-01");
-  item.mutable_check_item()->set_name("危险化学品储存安全");
-  item.mutable_check_item()->set_legal_basis("《危险化学品安全管理条例》第二十四条");
-  v1::CheckItem out;
-  REQUIRE(CALL(h, UpsertCheckItem, item, &out).ok());
-  item.mutable_check_item()->set_code("GEN-02");
-  item.mutable_check_item()->set_name("安全生产教育培训");
-  item.mutable_check_item()->set_legal_basis("《安全生产法》第二十八条");
-  REQUIRE(CALL(h, UpsertCheckItem, item, &out).ok());
-}
 
 v1::RecordEntry Entry(v1::InspectionStep step, const std::string& what) {
   v1::RecordEntry e;
@@ -292,10 +149,20 @@ TEST_CASE("a draw is reproducible, publishes to disclosure, and VerifyDraw still
   CHECK(changed.candidate_snapshot_hash() != draw.candidate_snapshot_hash());
   CHECK(changed.result_hash() != draw.result_hash());
 
+  SECTION("a draw recorded before zstd (text snapshot) still verifies") {
+    h.SetCandidateSnapshot(draw.draw_id(), h.CandidateSnapshot(draw.draw_id()), /*as_text=*/true);
+    v1::VerifyDrawResponse legacy;
+    REQUIRE(CALL(h, VerifyDraw, verify, &legacy).ok());
+    CHECK(legacy.matches());
+    CHECK(legacy.candidate_snapshot_matches());
+  }
+
   SECTION("a tampered snapshot fails verification and says why") {
-    h.Exec(absl::StrCat("UPDATE draws SET candidate_snapshot = replace(candidate_snapshot, '",
-                        MakeUscc(2), "', '", MakeUscc(99), "') WHERE draw_id = '", draw.draw_id(),
-                        "'"));
+    std::string text = h.CandidateSnapshot(draw.draw_id());
+    const size_t at = text.find(MakeUscc(2));
+    REQUIRE(at != std::string::npos);
+    text.replace(at, MakeUscc(2).size(), MakeUscc(99));
+    h.SetCandidateSnapshot(draw.draw_id(), text, /*as_text=*/false);
     v1::VerifyDrawResponse tampered;
     REQUIRE(CALL(h, VerifyDraw, verify, &tampered).ok());
     CHECK_FALSE(tampered.matches());

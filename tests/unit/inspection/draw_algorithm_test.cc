@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <set>
 
 #include "absl/container/flat_hash_set.h"
@@ -25,9 +26,17 @@ std::string MakeUscc(int n, const std::string& region = "330106") {
   return first17 + Uscc::ComputeCheckCharacter(first17);
 }
 
+// Candidates are views (DrawCandidate): the texts they point into live as long as the test.
+absl::string_view Keep(std::string text) {
+  static auto* kept = new std::deque<std::string>();
+  return kept->emplace_back(std::move(text));
+}
+
 std::vector<DrawCandidate> Candidates(int n, const std::string& region = "330106") {
   std::vector<DrawCandidate> out;
-  for (int i = 0; i < n; ++i) out.push_back({MakeUscc(i + 1, region), region, "危险化学品", {}});
+  for (int i = 0; i < n; ++i) {
+    out.push_back({Keep(MakeUscc(i + 1, region)), Keep(region), "危险化学品", {}});
+  }
   std::sort(out.begin(), out.end(),
             [](const DrawCandidate& a, const DrawCandidate& b) { return a.uscc < b.uscc; });
   return out;
@@ -130,7 +139,8 @@ TEST_CASE("team constraints are never violated over 10,000 random draws") {
     std::vector<DrawCandidate> c;
     for (int k = 0; k < n; ++k) {
       const std::string region = rng.Uniform(2) == 0 ? "330106" : "330205";
-      c.push_back({MakeUscc(k + 1, region), region, rng.Uniform(2) == 0 ? "冶金" : "工贸", {}});
+      c.push_back(
+          {Keep(MakeUscc(k + 1, region)), Keep(region), rng.Uniform(2) == 0 ? "冶金" : "工贸", {}});
     }
     std::sort(c.begin(), c.end(),
               [](const DrawCandidate& a, const DrawCandidate& b) { return a.uscc < b.uscc; });
@@ -140,7 +150,7 @@ TEST_CASE("team constraints are never violated over 10,000 random draws") {
                       rng.Uniform(3) == 0 ? "330200" : "330100", {}, {}};
       if (rng.Uniform(4) == 0) d.industries = {"冶金"};
       for (const auto& e : c) {
-        if (rng.Uniform(3) == 0) d.conflict_usccs.push_back(e.uscc);
+        if (rng.Uniform(3) == 0) d.conflict_usccs.emplace_back(e.uscc);
       }
       std::sort(d.conflict_usccs.begin(), d.conflict_usccs.end());
       ins.push_back(std::move(d));
@@ -156,6 +166,15 @@ TEST_CASE("team constraints are never violated over 10,000 random draws") {
     REQUIRE(result.ok());
     REQUIRE(result->usccs.size() + result->no_team_usccs.size() ==
             static_cast<size_t>(result->selected_count));
+    // Positions name the same enterprises in the candidate list.
+    REQUIRE(result->positions.size() == result->usccs.size());
+    REQUIRE(result->no_team_positions.size() == result->no_team_usccs.size());
+    for (size_t t = 0; t < result->usccs.size(); ++t) {
+      REQUIRE(c[result->positions[t]].uscc == result->usccs[t]);
+    }
+    for (size_t t = 0; t < result->no_team_usccs.size(); ++t) {
+      REQUIRE(c[result->no_team_positions[t]].uscc == result->no_team_usccs[t]);
+    }
     for (size_t t = 0; t < result->usccs.size(); ++t) {
       const auto& e = *std::find_if(c.begin(), c.end(), [&](const DrawCandidate& x) {
         return x.uscc == result->usccs[t];
@@ -184,7 +203,7 @@ TEST_CASE("team constraints are never violated over 10,000 random draws") {
 TEST_CASE("an inspector with a declared conflict is never chosen for that enterprise") {
   auto c = Candidates(10);
   auto ins = Inspectors(3);
-  ins[0].conflict_usccs = {c[0].uscc};
+  ins[0].conflict_usccs = {std::string(c[0].uscc)};
   for (uint64_t seed = 0; seed < 500; ++seed) {
     auto r = ComputeDraw(c, ins, Params(seed, 10));
     REQUIRE(r.ok());
@@ -200,11 +219,11 @@ TEST_CASE("an inspector with a declared conflict is never chosen for that enterp
 TEST_CASE("an enterprise with no conflict-free team is reported, not given a partial team") {
   auto c = Candidates(1);
   auto ins = Inspectors(2);
-  ins[1].conflict_usccs = {c[0].uscc};
+  ins[1].conflict_usccs = {std::string(c[0].uscc)};
   auto r = ComputeDraw(c, ins, Params(3, 1));
   REQUIRE(r.ok());
   CHECK(r->usccs.empty());
-  CHECK(r->no_team_usccs == std::vector<std::string>{c[0].uscc});
+  CHECK(r->no_team_usccs == std::vector<std::string>{std::string(c[0].uscc)});
 }
 
 TEST_CASE("region coverage: a city inspector covers its districts, a district inspector only its own") {
@@ -219,9 +238,10 @@ TEST_CASE("snapshots round-trip through their canonical text") {
   auto c = Candidates(3);
   c[1].last_inspector_ids = {"A", "B"};
   auto ins = Inspectors(2);
-  ins[0].conflict_usccs = {c[0].uscc, c[2].uscc};
+  ins[0].conflict_usccs = {std::string(c[0].uscc), std::string(c[2].uscc)};
   ins[1].industries = {"冶金", "工贸"};
-  CHECK(CanonicalCandidates(*ParseCandidates(CanonicalCandidates(c))) == CanonicalCandidates(c));
+  const std::string text = CanonicalCandidates(c);
+  CHECK(CanonicalCandidates(*ParseCandidates(text)) == text);
   CHECK(CanonicalInspectors(*ParseInspectors(CanonicalInspectors(ins))) ==
         CanonicalInspectors(ins));
 }

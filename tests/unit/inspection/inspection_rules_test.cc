@@ -1,4 +1,4 @@
-// Quiet days, exemptions, red-list cap, 一事不再查 and the four steps.
+// Quiet days, exemptions, red-list cap, 一事不再查, the joint-inspection rule and the four steps.
 #include <catch2/catch.hpp>
 
 #include "inspection_rules.h"
@@ -46,6 +46,33 @@ TEST_CASE("一事不再查: the same item inspected this year excludes the enter
   CHECK(ExemptFromSameItemRule(v1::INSPECTION_ORIGIN_COMPLAINT));
   CHECK(ExemptFromSameItemRule(v1::INSPECTION_ORIGIN_CASE));
   CHECK_FALSE(ExemptFromSameItemRule(v1::INSPECTION_ORIGIN_DRAW));
+}
+
+TEST_CASE("联合检查: a joint inspection of the item this year refuses a routine inspection; complaint, case, higher order, emergency or a recorded reason pass") {
+  const std::string uscc = "91330106000000010X";
+  for (auto routine : {v1::INSPECTION_ORIGIN_DRAW, v1::INSPECTION_ORIGIN_PLAN,
+                       v1::INSPECTION_ORIGIN_KEY_SUPERVISION}) {
+    absl::Status refused = CheckJointInspectionRule(true, routine, "", uscc, 2026);
+    CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+    CHECK(refused.message().find("联合检查") != absl::string_view::npos);
+    CHECK(CheckJointInspectionRule(false, routine, "", uscc, 2026).ok());
+    CHECK_FALSE(ExemptFromJointInspectionRule(routine));
+  }
+  for (auto exempt : {v1::INSPECTION_ORIGIN_COMPLAINT, v1::INSPECTION_ORIGIN_CASE,
+                      v1::INSPECTION_ORIGIN_HIGHER_ORDER, v1::INSPECTION_ORIGIN_EMERGENCY}) {
+    CHECK(CheckJointInspectionRule(true, exempt, "", uscc, 2026).ok());
+  }
+  CHECK(CheckJointInspectionRule(true, v1::INSPECTION_ORIGIN_DRAW, "上级交办", uscc, 2026).ok());
+}
+
+TEST_CASE("a joint inspection of the item this year excludes the enterprise from a draw, before 一事不再查") {
+  EnterpriseFacts f;
+  f.joint_inspection_this_year = true;
+  CHECK(DrawExclusionFor(f, 1) == v1::DRAW_EXCLUSION_JOINT_INSPECTION_DONE);
+  f.same_item_this_year = true;
+  CHECK(DrawExclusionFor(f, 1) == v1::DRAW_EXCLUSION_JOINT_INSPECTION_DONE);
+  f.operating = false;
+  CHECK(DrawExclusionFor(f, 1) == v1::DRAW_EXCLUSION_NOT_OPERATING);
 }
 
 TEST_CASE("an enterprise not operating is never drawn") {
