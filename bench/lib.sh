@@ -11,6 +11,9 @@ bench_cleanup() {
   local pid
   for pid in "${bench_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # The services' logs of the last run stay beside the private stores.
+  mkdir -p "$root/var/dev-$BENCH_NAME/last-run"
+  cp "$work"/*.log "$root/var/dev-$BENCH_NAME/last-run/" 2>/dev/null || true
   rm -rf "$work"
 }
 trap bench_cleanup EXIT

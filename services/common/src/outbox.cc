@@ -8,6 +8,7 @@
 #include <latch>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "regsuite/common/crypto.h"
 #include "regsuite/common/log.h"
 #include "regsuite/common/pg.h"
@@ -31,9 +32,10 @@ constexpr char kLockBatch[] =
     "     AND p.target_service = o.target_service AND p.aggregate_type = o.aggregate_type"
     "     AND p.aggregate_id = o.aggregate_id AND p.id < o.id)"
     " ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED";
+// The delivered rows of a batch in one statement ($1: a bigint[] literal).
 constexpr char kMarkDelivered[] =
     "UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL"
-    " WHERE id = $1";
+    " WHERE id = ANY($1::bigint[])";
 constexpr char kMarkFailed[] =
     "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
     " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1";
@@ -129,11 +131,10 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
     }
     done.wait();
 
-    int delivered = 0;
+    std::vector<int64_t> delivered_ids;
     for (const auto& d : batch) {
       if (d->status.ok()) {
-        txn.exec_params(kMarkDelivered, d->id);
-        ++delivered;
+        delivered_ids.push_back(d->id);
         continue;
       }
       const double backoff = std::min(
@@ -144,6 +145,10 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
       LogWarn("outbox delivery failed; will retry",
               {{"event_id", d->event_id}, {"method", d->method}, {"error", error}});
     }
+    if (!delivered_ids.empty()) {
+      txn.exec_params(kMarkDelivered, absl::StrCat("{", absl::StrJoin(delivered_ids, ","), "}"));
+    }
+    const int delivered = static_cast<int>(delivered_ids.size());
     delivered_total_ += delivered;
     failed_total_ += static_cast<int64_t>(batch.size()) - delivered;
     return delivered;

@@ -36,22 +36,24 @@ CreditServiceImpl::CreditServiceImpl(CreditLogic& logic, common::WorkerPool& wor
 grpc::ServerUnaryReactor* CreditServiceImpl::CheckSubject(grpc::CallbackServerContext* ctx,
                                                           const v1::CheckSubjectRequest* request,
                                                           v1::SubjectStatus* response) {
-  auto from_database =
-      IntoResponse(response, [this, request] { return logic_.CheckSubject(*request); });
+  // Built only when PostgreSQL must answer: a cached hit carries nothing but four pointers.
+  auto from_database = [this, request, response] {
+    return IntoResponse(response, [this, request] { return logic_.CheckSubject(*request); });
+  };
   auto uscc = common::Uscc::Parse(request->uscc());
   if (batcher_ == nullptr || !uscc.ok()) {
     // An invalid code gets its INVALID_ARGUMENT from the same place as every other path.
-    return common::RunBlocking(ctx, workers_, std::move(from_database));
+    return common::RunBlocking(ctx, workers_, from_database());
   }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   batcher_->Lookup(uscc->str(), [this, ctx, reactor, response, from_database](
-                                    std::optional<v1::SubjectStatus> cached) mutable {
+                                    std::optional<v1::SubjectStatus> cached) {
     if (cached.has_value()) {
       *response = std::move(*cached);
       reactor->Finish(grpc::Status::OK);
       return;
     }
-    common::FinishBlocking(ctx, reactor, workers_, std::move(from_database));
+    common::FinishBlocking(ctx, reactor, workers_, from_database());
   });
   return reactor;
 }

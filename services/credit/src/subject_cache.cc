@@ -66,7 +66,11 @@ absl::StatusOr<std::vector<std::optional<v1::SubjectStatus>>> SubjectCache::GetM
   if (reply->type != common::RedisValue::Type::kArray || reply->elements.size() != usccs.size()) {
     return absl::UnavailableError("redis: unexpected MGET reply");
   }
+  // An entry computed on another day is stale (measures and listings change at midnight):
+  // today's bounds once per batch, not a time-zone conversion per entry.
   const absl::TimeZone tz = common::BureauTimeZone();
+  const int64_t day_start = absl::ToUnixSeconds(absl::FromCivil(today, tz));
+  const int64_t day_end = absl::ToUnixSeconds(absl::FromCivil(today + 1, tz));
   std::vector<std::optional<v1::SubjectStatus>> out(usccs.size());
   for (size_t i = 0; i < usccs.size(); ++i) {
     const auto& value = reply->elements[i];
@@ -78,8 +82,7 @@ absl::StatusOr<std::vector<std::optional<v1::SubjectStatus>>> SubjectCache::GetM
                                static_cast<int>(value.str.size() - colon - 1))) {
       continue;
     }
-    const absl::Time as_of = absl::FromUnixSeconds(status.as_of().seconds());
-    if (absl::ToCivilDay(as_of, tz) != today) continue;
+    if (status.as_of().seconds() < day_start || status.as_of().seconds() >= day_end) continue;
     out[i] = std::move(status);
   }
   return out;
