@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <future>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -10,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "inspection_service.h"
+#include "regsuite/common/check.h"
 #include "regsuite/common/crypto.h"
 #include "regsuite/common/dates.h"
 #include "regsuite/common/events.h"
@@ -29,14 +32,22 @@ constexpr char kSelectCheckItem[] =
     "SELECT name, array_to_string(industries, E'\\x1f'), safety_critical FROM check_items "
     "WHERE code = $1";
 constexpr char kSelectDrawByKey[] = "SELECT draw FROM draws WHERE idempotency_key = $1";
-constexpr char kSelectCandidates[] = R"SQL(
-SELECT uscc, region_code, industry, operating_status, name FROM enterprises
-WHERE ($1::text = '' OR region_code LIKE $1::text || '%')
-  AND ($2::text = '' OR industry = $2)
-  AND (cardinality($3::text[]) = 0 OR industry = ANY($3::text[]))
-  AND (cardinality($4::int[]) = 0 OR risk_level = ANY($4::int[]))
-  AND tags @> $5::text[]
-)SQL";
+// The candidate pool is read in two halves of the table (block ranges, a TID range scan each)
+// on two connections at once, in one exported snapshot: reading and decoding a province-wide
+// pool of a million rows is a draw's longest step, and two halves use two cores.
+#define RS_SELECT_CANDIDATES                                                      \
+  "SELECT uscc, region_code, industry, operating_status, name FROM enterprises " \
+  "WHERE ($1::text = '' OR region_code LIKE $1::text || '%') "                   \
+  "AND ($2::text = '' OR industry = $2) "                                        \
+  "AND (cardinality($3::text[]) = 0 OR industry = ANY($3::text[])) "             \
+  "AND (cardinality($4::int[]) = 0 OR risk_level = ANY($4::int[])) "             \
+  "AND tags @> $5::text[] "
+constexpr char kSelectCandidatesBelow[] = RS_SELECT_CANDIDATES "AND ctid < $6::tid";
+constexpr char kSelectCandidatesFrom[] = RS_SELECT_CANDIDATES "AND ctid >= $6::tid";
+#undef RS_SELECT_CANDIDATES
+constexpr char kSelectTableBlocks[] =
+    "SELECT greatest(relpages, 0) FROM pg_class WHERE oid = 'enterprises'::regclass";
+constexpr char kExportSnapshot[] = "SELECT pg_export_snapshot()";
 // Per enterprise this year: inspections counted against the red-list cap, whether the
 // drawn check item was already inspected on a routine origin (一事不再查; complaint 3 and
 // case 4 do not count), and whether a joint inspection (any origin) covered it (联合检查).
@@ -176,6 +187,129 @@ void PointInto(absl::string_view text, std::vector<DrawCandidate>& candidates) {
   }
 }
 
+struct CandidateFilter {
+  std::string region, industry, item_industries, risk_levels, tags;  // query parameters $1..$5
+};
+
+// One half of the pool, in the snapshot `snapshot` (pg_export_snapshot of the other half).
+pqxx::result ReadHalf(pqxx::connection& conn, const CandidateFilter& f, const char* sql,
+                      const std::string& bound, const std::string& snapshot) {
+  pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>
+      txn(conn);
+  // SET TRANSACTION SNAPSHOT takes no parameter; the id is PostgreSQL's own (checked).
+  RS_CHECK(std::all_of(snapshot.begin(), snapshot.end(),
+                       [](char c) { return absl::ascii_isxdigit(c) || c == '-'; }));
+  txn.exec(absl::StrCat("SET TRANSACTION SNAPSHOT '", snapshot, "'"));
+  return txn.exec_params(sql, f.region, f.industry, f.item_industries, f.risk_levels, f.tags,
+                         bound);
+}
+
+// The candidate pool (uscc, region, industry, status, name) in two parts read concurrently
+// (see kSelectCandidatesBelow). The results own the text the pool's views point into.
+absl::StatusOr<std::array<pqxx::result, 2>> ReadCandidatePool(common::PgPool& pg,
+                                                              const CandidateFilter& f) {
+  auto first = pg.Acquire();
+  if (!first.ok()) return first.status();
+  auto second = pg.Acquire();
+  if (!second.ok()) return second.status();
+  std::array<pqxx::result, 2> halves;
+  try {
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>
+        txn(first->conn());
+    const int64_t blocks = txn.exec1(kSelectTableBlocks)[0].as<int64_t>();
+    const std::string bound = absl::StrCat("(", blocks / 2, ",0)");
+    const std::string snapshot = txn.exec1(kExportSnapshot)[0].c_str();
+    absl::Status other_status;
+    std::thread other([&] {
+      try {
+        halves[1] = ReadHalf(second->conn(), f, kSelectCandidatesFrom, bound, snapshot);
+      } catch (...) {
+        other_status = common::StatusFromCurrentException("postgres");
+      }
+    });
+    try {
+      halves[0] = txn.exec_params(kSelectCandidatesBelow, f.region, f.industry,
+                                  f.item_industries, f.risk_levels, f.tags, bound);
+    } catch (...) {
+      other.join();
+      throw;
+    }
+    other.join();  // the exporting transaction stays open until the import is done
+    if (!other_status.ok()) return other_status;
+  } catch (const pqxx::broken_connection&) {
+    first->MarkBroken();
+    second->MarkBroken();
+    return common::StatusFromCurrentException("postgres");
+  }
+  return halves;
+}
+
+// One half's rows as a pool sorted by USCC.
+std::vector<PoolRow> SortedPool(const pqxx::result& rows) {
+  const std::string operating = absl::StrCat(v1::ENTERPRISE_STATUS_OPERATING);
+  const std::string unspecified = absl::StrCat(v1::ENTERPRISE_STATUS_UNSPECIFIED);
+  std::vector<PoolRow> pool;
+  pool.reserve(rows.size());
+  for (const auto& r : rows) {
+    const absl::string_view status = ViewOf(r[3]);
+    pool.push_back({ViewOf(r[0]), ViewOf(r[1]), ViewOf(r[2]), ViewOf(r[4]),
+                    status == operating || status == unspecified});
+  }
+  SortByUscc(pool);
+  return pool;
+}
+
+// The whole pool sorted by USCC: each half converted and sorted on its own core, then merged.
+std::vector<PoolRow> PoolOf(const std::array<pqxx::result, 2>& halves) {
+  auto second = std::async(std::launch::async, [&halves] { return SortedPool(halves[1]); });
+  const std::vector<PoolRow> first = SortedPool(halves[0]);
+  const std::vector<PoolRow> rest = second.get();
+  std::vector<PoolRow> pool(first.size() + rest.size());
+  std::merge(first.begin(), first.end(), rest.begin(), rest.end(), pool.begin(),
+             [](const PoolRow& a, const PoolRow& b) { return a.uscc < b.uscc; });
+  return pool;
+}
+
+struct RecordedSnapshots {
+  std::string candidate_hash, candidates_zstd, inspectors_zstd;
+};
+
+// inspection.draw_published for disclosure: what a third party needs to re-verify the draw.
+common::OutboxEvent DrawPublishedEvent(const v1::Draw& draw, const std::string& item_name,
+                                       const std::string& industry, const std::string& region,
+                                       absl::Time now) {
+  events::v1::DrawPublished published;
+  published.set_draw_id(draw.draw_id());
+  published.set_check_item_code(draw.check_item_code());
+  published.set_check_item_name(item_name);
+  published.set_industry(industry);
+  published.set_region_code(region);
+  *published.mutable_drawn_at() = draw.drawn_at();
+  published.set_seed(draw.seed());
+  published.set_algorithm(draw.algorithm());
+  published.set_candidate_snapshot_hash(draw.candidate_snapshot_hash());
+  published.set_inspector_snapshot_hash(draw.inspector_snapshot_hash());
+  published.set_candidate_count(draw.candidate_count());
+  for (const auto& e : draw.enterprises()) {
+    auto* pe = published.add_enterprises();
+    pe->set_uscc(e.uscc());
+    pe->set_name(e.name());
+    pe->set_team_index(e.team_index());
+  }
+  for (const auto& t : draw.teams()) {
+    auto* pt = published.add_teams();
+    pt->set_team_index(t.team_index());
+    for (const auto& m : t.members()) {
+      auto* pm = pt->add_members();
+      pm->set_inspector_id(m.inspector_id());
+      pm->set_name(m.name());
+      pm->set_certificate_no(m.certificate_no());
+    }
+  }
+  return common::MakeEnvelopeEvent("inspection", common::DeliverEventMethod("disclosure"), "draw",
+                                   draw.draw_id(), "inspection.draw_published", published, now);
+}
+
 // A recorded snapshot: the text column (draws before migration 0004) or the zstd one.
 absl::StatusOr<std::string> RecordedSnapshot(const pqxx::field& text, const pqxx::field& zstd) {
   if (!text.is_null()) return std::string(ViewOf(text));
@@ -277,20 +411,12 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
 
     std::vector<std::string> risk_levels;
     for (int level : request.filter().risk_levels()) risk_levels.push_back(absl::StrCat(level));
-    const pqxx::result rows = txn.exec_params(
-        kSelectCandidates, region, request.filter().industry(), PgTextArray(item_industries),
-        PgTextArray(risk_levels), PgTextArray(request.filter().tags()));
-    const std::string operating = absl::StrCat(v1::ENTERPRISE_STATUS_OPERATING);
-    const std::string unspecified = absl::StrCat(v1::ENTERPRISE_STATUS_UNSPECIFIED);
-    std::vector<PoolRow> pool;
-    pool.reserve(rows.size());
-    for (const auto& r : rows) {
-      const absl::string_view status = ViewOf(r[3]);
-      pool.push_back({ViewOf(r[0]), ViewOf(r[1]), ViewOf(r[2]), ViewOf(r[4]),
-                      status == operating || status == unspecified});
-    }
+    const CandidateFilter filter{region, request.filter().industry(), PgTextArray(item_industries),
+                                 PgTextArray(risk_levels), PgTextArray(request.filter().tags())};
+    auto halves = ReadCandidatePool(deps_.pg, filter);
+    if (!halves.ok()) return halves.status();
     timer.Mark("read_candidates");
-    SortByUscc(pool);
+    std::vector<PoolRow> pool = PoolOf(*halves);
     timer.Mark("sort");
 
     absl::flat_hash_map<std::string, EnterpriseFacts> facts;
@@ -382,6 +508,11 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
     const std::string inspector_text = CanonicalInspectors(inspectors);
     PointInto(candidate_text, candidates);
     timer.Mark("snapshot_text");
+    // Hashing and compressing tens of MB on the other core while this one draws.
+    auto recorded = std::async(std::launch::async, [&candidate_text, &inspector_text] {
+      return RecordedSnapshots{common::Sha256Hex(candidate_text), CompressSnapshot(candidate_text),
+                               CompressSnapshot(inspector_text)};
+    });
     auto result = ComputeDraw(candidates, inspectors, params);
     if (!result.ok()) return result.status();
     timer.Mark("compute");
@@ -393,7 +524,6 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
     draw.set_team_size(team_size);
     draw.set_seed(params.seed);
     draw.set_algorithm(std::string(kDrawAlgorithm));
-    draw.set_candidate_snapshot_hash(common::Sha256Hex(candidate_text));
     draw.set_inspector_snapshot_hash(common::Sha256Hex(inspector_text));
     draw.set_candidate_count(static_cast<int32_t>(candidates.size()));
     draw.set_inspector_count(static_cast<int32_t>(inspectors.size()));
@@ -427,47 +557,22 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
       x->set_detail("selected, but no team of eligible inspectors without a conflict could be formed");
     }
     draw.set_result_hash(common::Sha256Hex(CanonicalResult(*result)));
+    const RecordedSnapshots snapshots = recorded.get();
+    draw.set_candidate_snapshot_hash(snapshots.candidate_hash);
     timer.Mark("build_draw");
 
+    // The publication event is built on the other core while PostgreSQL stores the draw.
+    auto event = std::async(std::launch::async, [&] {
+      return DrawPublishedEvent(draw, item_name, request.filter().industry(), region, now);
+    });
     txn.exec_params(kInsertDraw, draw.draw_id(), request.idempotency_key(),
                     draw.check_item_code(), absl::StrCat(draw.seed()), draw.draw_date(),
-                    pqxx::binarystring(CompressSnapshot(candidate_text)),
-                    pqxx::binarystring(CompressSnapshot(inspector_text)), EncodeMessage(draw),
+                    pqxx::binarystring(snapshots.candidates_zstd),
+                    pqxx::binarystring(snapshots.inspectors_zstd), EncodeMessage(draw),
                     static_cast<double>(absl::ToUnixMicros(now)) / 1e6);
     timer.Mark("insert_draw");
 
-    events::v1::DrawPublished published;
-    published.set_draw_id(draw.draw_id());
-    published.set_check_item_code(draw.check_item_code());
-    published.set_check_item_name(item_name);
-    published.set_industry(request.filter().industry());
-    published.set_region_code(region);
-    *published.mutable_drawn_at() = draw.drawn_at();
-    published.set_seed(draw.seed());
-    published.set_algorithm(draw.algorithm());
-    published.set_candidate_snapshot_hash(draw.candidate_snapshot_hash());
-    published.set_inspector_snapshot_hash(draw.inspector_snapshot_hash());
-    published.set_candidate_count(draw.candidate_count());
-    for (const auto& e : draw.enterprises()) {
-      auto* pe = published.add_enterprises();
-      pe->set_uscc(e.uscc());
-      pe->set_name(e.name());
-      pe->set_team_index(e.team_index());
-    }
-    for (const auto& t : draw.teams()) {
-      auto* pt = published.add_teams();
-      pt->set_team_index(t.team_index());
-      for (const auto& m : t.members()) {
-        auto* pm = pt->add_members();
-        pm->set_inspector_id(m.inspector_id());
-        pm->set_name(m.name());
-        pm->set_certificate_no(m.certificate_no());
-      }
-    }
-    auto enqueued = common::EnqueueOutbox(
-        txn, common::MakeEnvelopeEvent("inspection", common::DeliverEventMethod("disclosure"),
-                                       "draw", draw.draw_id(), "inspection.draw_published",
-                                       published, now));
+    auto enqueued = common::EnqueueOutbox(txn, event.get());
     if (!enqueued.ok()) return enqueued.status();
     timer.Mark("outbox");
     *response = std::move(draw);
