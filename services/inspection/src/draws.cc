@@ -45,8 +45,10 @@ constexpr char kSelectDrawByKey[] = "SELECT draw FROM draws WHERE idempotency_ke
 constexpr char kSelectCandidatesBelow[] = RS_SELECT_CANDIDATES "AND ctid < $6::tid";
 constexpr char kSelectCandidatesFrom[] = RS_SELECT_CANDIDATES "AND ctid >= $6::tid";
 #undef RS_SELECT_CANDIDATES
+// The table's current size in blocks (pg_class.relpages lags until VACUUM/ANALYZE: 0 right
+// after a bulk import).
 constexpr char kSelectTableBlocks[] =
-    "SELECT greatest(relpages, 0) FROM pg_class WHERE oid = 'enterprises'::regclass";
+    "SELECT pg_relation_size('enterprises') / current_setting('block_size')::bigint";
 constexpr char kExportSnapshot[] = "SELECT pg_export_snapshot()";
 // Per enterprise this year: inspections counted against the red-list cap, whether the
 // drawn check item was already inspected on a routine origin (一事不再查; complaint 3 and
@@ -88,9 +90,12 @@ constexpr int kTierBlack = 4;  // regsuite.credit.v1.CREDIT_TIER_BLACK
 
 // A candidate as read: views into the query result, which outlives the draw's computation
 // (a province-wide pool is a million rows: no copies).
+using UsccKey = std::array<uint64_t, 3>;
+
 struct PoolRow {
   absl::string_view uscc, region, industry, name;
   bool operating;
+  UsccKey key;  // KeyOf(uscc)
 };
 
 absl::string_view ViewOf(const pqxx::field& field) { return {field.c_str(), field.size()}; }
@@ -104,36 +109,31 @@ uint64_t BigEndianWord(absl::string_view text, size_t from) {
   return word;
 }
 
-// Sorts rows by USCC (byte order). A USCC is 18 characters: packed into three integers, a
-// million keys sort several times faster than by string comparison.
+// The first 24 bytes of a USCC (18 characters) as three integers in byte order: a million
+// keys sort and merge several times faster than by string comparison.
+UsccKey KeyOf(absl::string_view uscc) {
+  return {BigEndianWord(uscc, 0), BigEndianWord(uscc, 8), BigEndianWord(uscc, 16)};
+}
+
+// Byte order of the USCCs; the strings decide only between equal keys (longer codes).
+bool UsccLess(const PoolRow& a, const PoolRow& b) {
+  return a.key != b.key ? a.key < b.key : a.uscc < b.uscc;
+}
+
 void SortByUscc(std::vector<PoolRow>& rows) {
-  constexpr size_t kPacked = 24;
-  const bool fixed = std::all_of(rows.begin(), rows.end(),
-                                 [](const PoolRow& r) { return r.uscc.size() <= kPacked; });
-  if (!fixed) {
-    std::sort(rows.begin(), rows.end(),
-              [](const PoolRow& a, const PoolRow& b) { return a.uscc < b.uscc; });
-    return;
-  }
-  struct Key {
-    uint64_t words[3];
+  // Sorting small (key, position) pairs and moving each row once beats sorting the rows.
+  struct Entry {
+    UsccKey key;
     uint32_t index;
-    bool operator<(const Key& other) const {
-      return std::tie(words[0], words[1], words[2]) <
-             std::tie(other.words[0], other.words[1], other.words[2]);
-    }
   };
-  std::vector<Key> keys(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    // Zero padding: a shorter code sorts before its extensions, as in byte order.
-    keys[i] = {{BigEndianWord(rows[i].uscc, 0), BigEndianWord(rows[i].uscc, 8),
-                BigEndianWord(rows[i].uscc, 16)},
-               static_cast<uint32_t>(i)};
-  }
-  std::sort(keys.begin(), keys.end());
+  std::vector<Entry> entries(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) entries[i] = {rows[i].key, static_cast<uint32_t>(i)};
+  std::sort(entries.begin(), entries.end(), [&rows](const Entry& a, const Entry& b) {
+    return a.key != b.key ? a.key < b.key : rows[a.index].uscc < rows[b.index].uscc;
+  });
   std::vector<PoolRow> sorted;
   sorted.reserve(rows.size());
-  for (const Key& key : keys) sorted.push_back(rows[key.index]);
+  for (const Entry& entry : entries) sorted.push_back(rows[entry.index]);
   rows = std::move(sorted);
 }
 
@@ -252,8 +252,9 @@ std::vector<PoolRow> SortedPool(const pqxx::result& rows) {
   pool.reserve(rows.size());
   for (const auto& r : rows) {
     const absl::string_view status = ViewOf(r[3]);
-    pool.push_back({ViewOf(r[0]), ViewOf(r[1]), ViewOf(r[2]), ViewOf(r[4]),
-                    status == operating || status == unspecified});
+    const absl::string_view uscc = ViewOf(r[0]);
+    pool.push_back({uscc, ViewOf(r[1]), ViewOf(r[2]), ViewOf(r[4]),
+                    status == operating || status == unspecified, KeyOf(uscc)});
   }
   SortByUscc(pool);
   return pool;
@@ -265,8 +266,7 @@ std::vector<PoolRow> PoolOf(const std::array<pqxx::result, 2>& halves) {
   const std::vector<PoolRow> first = SortedPool(halves[0]);
   const std::vector<PoolRow> rest = second.get();
   std::vector<PoolRow> pool(first.size() + rest.size());
-  std::merge(first.begin(), first.end(), rest.begin(), rest.end(), pool.begin(),
-             [](const PoolRow& a, const PoolRow& b) { return a.uscc < b.uscc; });
+  std::merge(first.begin(), first.end(), rest.begin(), rest.end(), pool.begin(), UsccLess);
   return pool;
 }
 
