@@ -9,7 +9,8 @@
 #   cmake -S . -B build-bench -G Ninja -DREGSUITE_BENCH=ON && cmake --build build-bench \
 #     --target credit-service regsuite-gateway regctl gateway_echo_backend gateway_loadgen
 #   REGSUITE_BIN_DIR=$PWD/build-bench/bin bench/credit/run.sh      (run.sh stop: stop the stores)
-# Knobs: BENCH_SECONDS (10), BENCH_CONCURRENCY (32), BENCH_CONNECTIONS (2).
+# Knobs: BENCH_SECONDS (10), BENCH_CONCURRENCY (32), BENCH_CONNECTIONS (2), BENCH_PERF (a
+# perf.data path: profile the credit service during the direct CheckSubject run).
 set -euo pipefail
 BENCH_NAME=bench-credit BENCH_PG_PORT=19452 BENCH_REDIS_PORT=19399
 # shellcheck source=../lib.sh
@@ -25,6 +26,7 @@ stores_psql -c "TRUNCATE credit.subjects CASCADE" \
 redis-cli -p "$REGSUITE_REDIS_PORT" flushall >/dev/null
 bench_start credit
 credit=$BENCH_TARGET
+credit_pid=${bench_pids[-1]}
 bench_python "$root/bench/credit/credit_bench.py" warm "$work"
 
 # The gateway in front of the credit service, with a client whose quota the run cannot reach.
@@ -60,6 +62,11 @@ row() {
   echo "| $1 | $rps | $p50 | $p99 | $ok | $errors${rest:+ ($rest)} | $(cut -d' ' -f1-3 /proc/loadavg) |"
 }
 row "echo backend, direct (reference)" "$(loadgen echo "127.0.0.1:$echo_port" /regsuite.bench.v1.Bench/Echo)"
+# BENCH_PERF=FILE: a perf profile of the credit service during the direct CheckSubject run.
+if [[ -n ${BENCH_PERF:-} ]]; then
+  perf record -F 999 -g -p "$credit_pid" -o "$BENCH_PERF" -- sleep "$((seconds + 1))" \
+    >/dev/null 2>&1 &
+fi
 row "CheckSubject, direct" "$(loadgen direct "$credit" "$check" --requests-file "$work/requests.bin")"
 row "CheckSubject, through the gateway (signed)" "$(loadgen gateway "127.0.0.1:$gw_port" "$check" \
   --requests-file "$work/requests.bin" --app-key bench-credit --secret-file "$work/client.secret")"

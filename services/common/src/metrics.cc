@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 
@@ -40,52 +41,130 @@ std::string FormatDouble(double v) {
   return buf;
 }
 
+// One method's call counts and latencies, updated with atomics: the interceptor runs on every
+// call, so it takes no lock and builds no label text; a collector copies the values into the
+// registry when /metrics is rendered.
+struct MethodCallStats {
+  MethodCallStats(std::string name, size_t bucket_count)
+      : method(std::move(name)), buckets(bucket_count) {}
+
+  void Record(int code, double seconds, const std::vector<double>& bounds) {
+    by_code[static_cast<size_t>(code) < by_code.size() ? code : by_code.size() - 1].fetch_add(
+        1, std::memory_order_relaxed);
+    for (size_t i = 0; i < bounds.size(); ++i) {
+      if (seconds <= bounds[i]) {
+        buckets[i].fetch_add(1, std::memory_order_relaxed);
+        break;  // cumulated when rendered
+      }
+    }
+    count.fetch_add(1, std::memory_order_relaxed);
+    sum_ns.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
+  }
+
+  const std::string method;
+  std::array<std::atomic<uint64_t>, 17> by_code{};  // gRPC codes 0..16
+  std::vector<std::atomic<uint64_t>> buckets;
+  std::atomic<uint64_t> count{0};
+  std::atomic<uint64_t> sum_ns{0};
+};
+
+// The methods seen so far. Lookups compare gRPC's method name pointers (stable for registered
+// methods) without a lock; a new method is added under the mutex.
+class MethodTable {
+ public:
+  explicit MethodTable(size_t bucket_count) : bucket_count_(bucket_count) {}
+
+  MethodCallStats* Find(const char* method) {
+    const size_t n = size_.load(std::memory_order_acquire);
+    for (size_t i = 0; i < n; ++i) {
+      if (keys_[i] == method) return stats_[i].get();
+    }
+    std::lock_guard lock(mu_);
+    const size_t now = size_.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < now; ++i) {
+      if (std::strcmp(stats_[i]->method.c_str(), method) == 0) return stats_[i].get();
+    }
+    if (now == kCapacity) return &overflow_;
+    stats_[now] = std::make_unique<MethodCallStats>(method, bucket_count_);
+    keys_[now] = method;
+    size_.store(now + 1, std::memory_order_release);
+    return stats_[now].get();
+  }
+
+  template <typename Fn>
+  void ForEach(Fn&& fn) {
+    const size_t n = size_.load(std::memory_order_acquire);
+    for (size_t i = 0; i < n; ++i) fn(*stats_[i]);
+    fn(overflow_);
+  }
+
+ private:
+  static constexpr size_t kCapacity = 512;
+  const size_t bucket_count_;
+  std::mutex mu_;
+  std::atomic<size_t> size_{0};
+  std::array<const char*, kCapacity> keys_{};
+  std::array<std::unique_ptr<MethodCallStats>, kCapacity> stats_;
+  MethodCallStats overflow_{"(other)", bucket_count_};
+};
+
 class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  GrpcMetricsInterceptor(MetricsRegistry* registry, const std::string* prefix,
-                         std::string method)
-      : registry_(registry), prefix_(prefix), method_(std::move(method)),
-        start_(std::chrono::steady_clock::now()) {}
+  GrpcMetricsInterceptor(MethodCallStats* stats, const std::vector<double>* bounds)
+      : stats_(stats), bounds_(bounds), start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      const std::string code = std::to_string(static_cast<int>(status.error_code()));
-      registry_->IncCounter(*prefix_ + "_grpc_requests_total", {{"method", method_}, {"code", code}});
-      registry_->Observe(*prefix_ + "_grpc_request_duration_seconds", {{"method", method_}},
-                         seconds);
+      stats_->Record(static_cast<int>(methods->GetSendStatus().error_code()), seconds, *bounds_);
     }
     methods->Proceed();
   }
 
  private:
-  MetricsRegistry* registry_;
-  const std::string* prefix_;
-  std::string method_;
+  MethodCallStats* stats_;
+  const std::vector<double>* bounds_;
   std::chrono::steady_clock::time_point start_;
 };
 
 class GrpcMetricsInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  GrpcMetricsInterceptorFactory(MetricsRegistry* registry, std::string prefix)
-      : registry_(registry), prefix_(std::move(prefix)) {
-    registry_->Describe(prefix_ + "_grpc_requests_total", "counter",
-                        "gRPC calls served, by method and status code");
-    registry_->Describe(prefix_ + "_grpc_request_duration_seconds", "histogram",
-                        "gRPC call latency, by method");
+  GrpcMetricsInterceptorFactory(MetricsRegistry* registry, const std::string& prefix)
+      : bounds_(&registry->bounds()),
+        table_(std::make_shared<MethodTable>(registry->bounds().size())) {
+    const std::string requests = prefix + "_grpc_requests_total";
+    const std::string duration = prefix + "_grpc_request_duration_seconds";
+    registry->Describe(requests, "counter", "gRPC calls served, by method and status code");
+    registry->Describe(duration, "histogram", "gRPC call latency, by method");
+    registry->AddCollector([table = table_, requests, duration](MetricsRegistry& m) {
+      table->ForEach([&](const MethodCallStats& s) {
+        if (s.count.load(std::memory_order_relaxed) == 0) return;
+        for (size_t code = 0; code < s.by_code.size(); ++code) {
+          const uint64_t n = s.by_code[code].load(std::memory_order_relaxed);
+          if (n > 0) {
+            m.SetCounter(requests, {{"method", s.method}, {"code", std::to_string(code)}},
+                         static_cast<double>(n));
+          }
+        }
+        std::vector<uint64_t> buckets;
+        for (const auto& b : s.buckets) buckets.push_back(b.load(std::memory_order_relaxed));
+        m.SetHistogram(duration, {{"method", s.method}}, buckets,
+                       s.count.load(std::memory_order_relaxed),
+                       static_cast<double>(s.sum_ns.load(std::memory_order_relaxed)) / 1e9);
+      });
+    });
   }
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new GrpcMetricsInterceptor(registry_, &prefix_, info->method());
+    return new GrpcMetricsInterceptor(table_->Find(info->method()), bounds_);
   }
 
  private:
-  MetricsRegistry* registry_;
-  std::string prefix_;
+  const std::vector<double>* bounds_;  // the registry's, which outlives the server
+  std::shared_ptr<MethodTable> table_;  // shared with the collector
 };
 
 }  // namespace
@@ -122,6 +201,29 @@ void MetricsRegistry::SetGauge(absl::string_view name, const MetricLabels& label
   std::string key = LabelText(labels);
   std::lock_guard lock(mu_);
   FamilyLocked(name, "gauge").values[key] = value;
+}
+
+void MetricsRegistry::SetCounter(absl::string_view name, const MetricLabels& labels,
+                                 double value) {
+  std::string key = LabelText(labels);
+  std::lock_guard lock(mu_);
+  FamilyLocked(name, "counter").values[key] = value;
+}
+
+void MetricsRegistry::SetHistogram(absl::string_view name, const MetricLabels& labels,
+                                   const std::vector<uint64_t>& buckets, uint64_t count,
+                                   double sum) {
+  std::string key = LabelText(labels);
+  std::lock_guard lock(mu_);
+  Histogram& h = FamilyLocked(name, "histogram").histograms[key];
+  h.buckets.assign(bounds_.size(), 0);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < bounds_.size() && i < buckets.size(); ++i) {
+    cumulative += buckets[i];
+    h.buckets[i] = cumulative;
+  }
+  h.count = count;
+  h.sum = sum;
 }
 
 void MetricsRegistry::Observe(absl::string_view name, const MetricLabels& labels, double value) {
@@ -174,7 +276,7 @@ std::string MetricsRegistry::RenderText() {
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeGrpcMetricsInterceptor(
     MetricsRegistry* registry, std::string prefix) {
-  return std::make_unique<GrpcMetricsInterceptorFactory>(registry, std::move(prefix));
+  return std::make_unique<GrpcMetricsInterceptorFactory>(registry, prefix);
 }
 
 AdminHttpServer::AdminHttpServer(MetricsRegistry* registry,

@@ -29,6 +29,13 @@ class MetricsRegistry {
 
   void IncCounter(absl::string_view name, const MetricLabels& labels, double delta = 1);
   void SetGauge(absl::string_view name, const MetricLabels& labels, double value);
+  /// A counter kept elsewhere (e.g. in atomics), copied in by a collector.
+  void SetCounter(absl::string_view name, const MetricLabels& labels, double value);
+  /// A histogram kept elsewhere: `buckets` per bound() (not cumulative), count, sum.
+  void SetHistogram(absl::string_view name, const MetricLabels& labels,
+                    const std::vector<uint64_t>& buckets, uint64_t count, double sum);
+  /// The histogram bucket upper bounds (seconds).
+  const std::vector<double>& bounds() const { return bounds_; }
   void Observe(absl::string_view name, const MetricLabels& labels, double value);
   void Describe(absl::string_view name, absl::string_view type, absl::string_view help);
   /// Called at the start of every render, to refresh gauges (pool sizes, outbox lag).
