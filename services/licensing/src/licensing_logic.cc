@@ -234,6 +234,18 @@ constexpr char kStatsRows[] =
     "FROM applications WHERE received_date >= $1::date AND received_date <= $2::date "
     "AND ($3 = '' OR permit_type_code = $3)";
 
+// Which certificate an event is about: the same fields in CertificateStatusChanged and
+// CertificateExpiryReminder.
+template <typename Event>
+void SetCertificateIdentity(const v1::Certificate& c, Event* e) {
+  e->set_certificate_no(c.certificate_no());
+  e->set_certificate_name(c.certificate_name());
+  e->set_permit_type_code(c.permit_type_code());
+  e->set_permit_type_name(c.permit_type_name());
+  e->set_uscc(c.holder().uscc());
+  e->set_holder_name(c.holder().name());
+}
+
 }  // namespace
 
 LicensingLogic::LicensingLogic(common::PgPool& pg, const common::Clock& clock,
@@ -596,12 +608,7 @@ absl::Status LicensingLogic::EnqueueCertificateStatus(pqxx::work& txn, const v1:
                                                       const CertificateChange& change,
                                                       absl::string_view event_type) {
   events::v1::CertificateStatusChanged e;
-  e.set_certificate_no(c.certificate_no());
-  e.set_certificate_name(c.certificate_name());
-  e.set_permit_type_code(c.permit_type_code());
-  e.set_permit_type_name(c.permit_type_name());
-  e.set_uscc(c.holder().uscc());
-  e.set_holder_name(c.holder().name());
+  SetCertificateIdentity(c, &e);
   e.set_previous_status(static_cast<events::v1::CertificateStatus>(previous));
   e.set_status(static_cast<events::v1::CertificateStatus>(c.status()));
   e.set_valid_from(c.valid_from());
@@ -1807,12 +1814,7 @@ absl::Status LicensingLogic::EmitReminders(absl::CivilDay as_of, v1::RunDeadline
       auto until = ParseDate(c.valid_until());
       if (!until.ok()) return until.status();
       events::v1::CertificateExpiryReminder e;
-      e.set_certificate_no(c.certificate_no());
-      e.set_certificate_name(c.certificate_name());
-      e.set_permit_type_code(c.permit_type_code());
-      e.set_permit_type_name(c.permit_type_name());
-      e.set_uscc(c.holder().uscc());
-      e.set_holder_name(c.holder().name());
+      SetCertificateIdentity(c, &e);
       e.set_valid_until(c.valid_until());
       e.set_remind_date(FormatDate(as_of));
       e.set_reminder_kind(kind);

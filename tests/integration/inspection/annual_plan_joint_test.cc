@@ -58,18 +58,6 @@ std::set<std::string> Sampled(const std::map<std::string, v1::AnnualPlanEntry>& 
   return out;
 }
 
-v1::StartInspectionRequest Start(int n, v1::InspectionOrigin origin, const std::string& item) {
-  v1::StartInspectionRequest start;
-  start.set_origin(origin);
-  start.set_origin_ref(absl::StrCat("REF-", n, "-", origin));
-  start.set_uscc(MakeUscc(n));
-  start.add_check_item_codes(item);
-  start.add_inspector_ids("I001");
-  start.add_inspector_ids("I002");
-  start.set_planned_date("2026-11-23");
-  start.set_started_by("科长");
-  return start;
-}
 
 v1::StartInspectionRequest Joint(int n, const std::string& item) {
   v1::StartInspectionRequest start = Start(n, v1::INSPECTION_ORIGIN_CASE, item);

@@ -175,14 +175,7 @@ TEST_CASE("red-list cap and 一事不再查 exclude enterprises from a draw; cre
   SeedDirectory(h, 4, 4);
   // Enterprise 1 inspected this year on WHP-01 (一事不再查); enterprise 2 on GEN-02 and red-listed.
   for (auto [n, item] : {std::pair{1, "WHP-01"}, std::pair{2, "GEN-02"}}) {
-    v1::StartInspectionRequest start;
-    start.set_origin(v1::INSPECTION_ORIGIN_PLAN);
-    start.set_uscc(MakeUscc(n));
-    start.add_check_item_codes(item);
-    start.add_inspector_ids("I001");
-    start.add_inspector_ids("I002");
-    start.set_planned_date("2026-11-23");
-    start.set_started_by("科长");
+    const v1::StartInspectionRequest start = Start(n, v1::INSPECTION_ORIGIN_PLAN, item);
     v1::Inspection insp;
     REQUIRE(CALL(h, StartInspection, start, &insp).ok());
   }

@@ -182,4 +182,19 @@ inline void SeedDirectory(Harness& h, int enterprises, int inspectors) {
   REQUIRE(CALL(h, UpsertCheckItem, item, &out).ok());
 }
 
+/// A start of enterprise n's inspection on `item` by I001 and I002 on 2026-11-23.
+inline v1::StartInspectionRequest Start(int n, v1::InspectionOrigin origin,
+                                        const std::string& item) {
+  v1::StartInspectionRequest start;
+  start.set_origin(origin);
+  start.set_origin_ref(absl::StrCat("REF-", n, "-", origin));
+  start.set_uscc(MakeUscc(n));
+  start.add_check_item_codes(item);
+  start.add_inspector_ids("I001");
+  start.add_inspector_ids("I002");
+  start.set_planned_date("2026-11-23");
+  start.set_started_by("科长");
+  return start;
+}
+
 }  // namespace inspection_test
