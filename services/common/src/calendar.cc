@@ -348,6 +348,13 @@ std::vector<int> WorkingDayCalendar::Years() const {
 
 bool WorkingDayCalendar::HasYear(int year) const { return FindYear(year) != nullptr; }
 
+int WorkingDayCalendar::DaysOfDataAhead(absl::CivilDay today) const {
+  int64_t year = today.year();
+  if (FindYear(year) == nullptr) return 0;
+  while (FindYear(year + 1) != nullptr) ++year;
+  return static_cast<int>(absl::CivilDay(year, 12, 31) - today);
+}
+
 absl::StatusOr<std::vector<DayOverride>> WorkingDayCalendar::Overrides(int year) const {
   if (!HasYear(year)) return NoDataError(year);
   std::vector<DayOverride> result;

@@ -143,6 +143,9 @@ ConfigSchema BaseServiceSchema(const ServiceSpec& spec) {
            "how often PostgreSQL and Redis are probed for grpc.health.v1")
       .Add("calendar.file", ConfigType::kString, "",
            "optional file of further working-day calendar years (same format as regctl calendar load)")
+      .Add("calendar.warn_days", ConfigType::kInt, "60",
+           "warn at start-up when the calendar's data ends within this many days (next year's "
+           "holidays not loaded yet)")
       .Add("outbox.batch_size", ConfigType::kInt, "64", "outbox rows delivered per pass")
       .Add("outbox.poll_interval", ConfigType::kDuration, "200ms",
            "pause between outbox passes when idle")
@@ -214,6 +217,19 @@ absl::StatusOr<std::shared_ptr<const WorkingDayCalendar>> LoadWorkingDayCalendar
   auto calendar = builder.Build();
   if (!calendar.ok()) return calendar.status();
   return std::make_shared<const WorkingDayCalendar>(std::move(*calendar));
+}
+
+// Deadlines that run past the calendar's data are refused (never guessed): say so early, when
+// the State Council's next-year holidays should be loaded (docs/operations.md §5).
+static void WarnIfCalendarEndsSoon(const WorkingDayCalendar& calendar, const Clock& clock,
+                                   int warn_days) {
+  const absl::CivilDay today = clock.Today();
+  const int ahead = calendar.DaysOfDataAhead(today);
+  if (ahead >= warn_days) return;
+  LogWarn("working-day calendar ends soon: load next year's holidays (regctl calendar load)",
+          {{"days_ahead", absl::StrCat(ahead)},
+           {"last_day", FormatDate(today + ahead)},
+           {"procedure", "docs/operations.md section 5"}});
 }
 
 LogContext LogContextFromCall(const grpc::CallbackServerContext& ctx) {
@@ -343,6 +359,12 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     offset_clock = std::make_unique<OffsetFileClock>(file);
   }
   const Clock& clock = offset_clock ? *offset_clock : SystemClock::Get();
+  WarnIfCalendarEndsSoon(**calendar, clock, static_cast<int>(config->GetInt("calendar.warn_days")));
+  metrics.Describe(prefix + "_calendar_days_ahead", "gauge",
+                   "days of working-day calendar data ahead of today (deadlines past them fail)");
+  metrics.AddCollector([calendar = *calendar, &clock, prefix](MetricsRegistry& m) {
+    m.SetGauge(prefix + "_calendar_days_ahead", {}, calendar->DaysOfDataAhead(clock.Today()));
+  });
   std::unique_ptr<GatewayClient> gateway =
       spec.name == "gateway" ? nullptr : GatewayClient::FromConfig(*config, SystemClock::Get());
   DependencyHealth health(pg, redis, config->GetDuration("health.check_interval"));

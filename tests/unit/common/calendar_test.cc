@@ -102,6 +102,18 @@ TEST_CASE("holiday weekdays are off, make-up weekend days are on, other weekends
   }
 }
 
+TEST_CASE("days of data ahead run to the end of the last year loaded without a gap",
+          "[calendar]") {
+  // Built in: 2025 and 2026.
+  CHECK(Builtin().DaysOfDataAhead(Day(2026, 12, 2)) == 29);
+  CHECK(Builtin().DaysOfDataAhead(Day(2026, 12, 31)) == 0);
+  CHECK(Builtin().DaysOfDataAhead(Day(2025, 1, 1)) == 364 + 365);
+  CHECK(Builtin().DaysOfDataAhead(Day(2027, 1, 4)) == 0);  // today's year has no data
+  auto with_2028 = WorkingDayCalendar::Parse("year\t2026\nyear\t2028\n");
+  REQUIRE(with_2028.ok());
+  CHECK(with_2028->DaysOfDataAhead(Day(2026, 6, 30)) == 184);  // 2027 missing: stops at 2026
+}
+
 TEST_CASE("a date in a year without data is FAILED_PRECONDITION naming the year", "[calendar]") {
   const WorkingDayCalendar& calendar = Builtin();
   absl::StatusOr<bool> working = calendar.IsWorkingDay(Day(2027, 3, 1));

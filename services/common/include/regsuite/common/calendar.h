@@ -92,6 +92,11 @@ class WorkingDayCalendar {
   /// Whether `year` has complete data.
   bool HasYear(int year) const;
 
+  /// Days from `today` to the last day of the last year with data that follows today's
+  /// year without a gap (0 when today's year has none): how far ahead deadlines can be
+  /// computed before a year's holidays must be loaded (docs/operations.md §5).
+  int DaysOfDataAhead(absl::CivilDay today) const;
+
   /// The overrides of a declared year in date order; FAILED_PRECONDITION otherwise.
   absl::StatusOr<std::vector<DayOverride>> Overrides(int year) const;
 
