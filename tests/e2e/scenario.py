@@ -36,7 +36,7 @@ def main():
     scenario = sl.Scenario(gw, stub, clock, check, run_id=1, platform=platform)
     subjects = [sl.Subject(1, i, scenario.region) for i in range(2)]
     try:
-        scenario.run_all(subjects)
+        scenario.run_all(subjects, extended=True)
     except (sl.ScenarioError, sl.RpcFailed) as e:
         print("FAILED: %s" % e)
         return 1

@@ -658,11 +658,42 @@ class Scenario:
             print("SKIP  platform: withdrawal on the platform stub (exchange push not available)",
                   flush=True)
 
-    def run_all(self, subjects):
+    def change_certificate(self, s):
+        """变更 of the holder's address: same number, revision 1, still genuine and VALID."""
+        number = s.state["certificateNo"]
+        cert = self.do("licensing", "ChangeCertificate", {
+            "certificateNo": number, "holder": {"address": "青岛市黄岛区e2e新路%d号" % s.index},
+            "reason": "住所变更（新营业执照）", "changedBy": "审批科"},
+            lambda: self.c("licensing", "GetCertificate", {"certificateNo": number}))
+        self.check.eq("licensing: 变更 keeps the certificate number", cert.get("certificateNo"), number)
+        self.check.eq("licensing: 变更 raises the revision to 1", cert.get("revision"), 1)
+        v = self.verify_certificate(s)
+        self.check.ok("licensing: the changed certificate verifies genuine and VALID",
+                      v.get("genuine") and v.get("status") == "CERTIFICATE_STATUS_VALID", v)
+
+    def annual_plan(self, subjects):
+        """年度检查计划 for the region, credit tiers from the batch check through the gateway."""
+        plan = self.c("inspection", "BuildAnnualPlan", {
+            "regionCode": self.region, "seed": str(20261202 + self.run), "builtBy": "e2e",
+            "idempotencyKey": "e2e-annual-%d" % self.run})
+        self.check.eq("annual plan: credit tiers through the gateway", plan.get("creditCheck"),
+                      "gateway")
+        counts = plan.get("counts", {})
+        self.check.ok("annual plan: every operating subject of the region counted",
+                      int(counts.get("enterprises", "0")) >= len(subjects), counts)
+        self.check.ok("annual plan: a sample of at least one inspection due",
+                      int(counts.get("inspectionsDue", "0")) >= 1, counts)
+
+    def run_all(self, subjects, extended=False):
+        """`extended`: also the steps the crash test leaves out (变更, annual plan)."""
         self.setup_directories()
         self.import_enterprises(subjects)
         self.instant_approval(subjects)
+        if extended:
+            self.change_certificate(subjects[0])
         self.plan_and_draw(subjects)
+        if extended:
+            self.annual_plan(subjects)
         self.inspect(subjects)
         self.hazard_overdue(subjects)
         self.penalise(subjects)
