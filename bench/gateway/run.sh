@@ -31,25 +31,22 @@ for tool in regsuite-gateway regctl gateway_echo_backend gateway_loadgen; do
 done
 command -v nginx >/dev/null || { echo "nginx missing: apt-get install nginx-light" >&2; exit 2; }
 
-work=$(mktemp -d)
-pids=()
+# shellcheck source=../../tests/support/stores.sh
+source "$root/tests/support/stores.sh"
 own_stores=0
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+# shellcheck disable=SC2317 # called by with_work_dir's EXIT trap
+stop_nginx_and_stores() {
   if [[ -f $work/nginx.pid ]]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
-  wait 2>/dev/null || true
   if ((own_stores)); then "$root/tools/dev-env.sh" bench-gateway "$BENCH_PG_PORT" "$BENCH_REDIS_PORT" stop || true; fi
-  rm -rf "$work"
 }
-trap cleanup EXIT
+on_exit=stop_nginx_and_stores
+with_work_dir
 
 if [[ -z ${REGSUITE_TEST_PG_PORT:-} ]]; then
   BENCH_PG_PORT=${BENCH_PG_PORT:-17532} BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-17479}
   eval "$("$root/tools/dev-env.sh" bench-gateway "$BENCH_PG_PORT" "$BENCH_REDIS_PORT")"
   own_stores=1
 fi
-# shellcheck source=../../tests/support/stores.sh
-source "$root/tests/support/stores.sh"
 use_test_stores
 new_master_key "$work"
 export REGSUITE_LOG_LEVEL=${REGSUITE_LOG_LEVEL:-warn}

@@ -7,18 +7,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bin=${REGSUITE_BIN_DIR:?run through tools/test.sh}
 python=${REGSUITE_TEST_PYTHON:-/usr/bin/python3}
-work=$(mktemp -d)
-pids=()
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 # shellcheck source=../support/stores.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../support/stores.sh"
+with_work_dir
 
 use_test_stores
 new_master_key "$work"

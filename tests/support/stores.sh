@@ -33,3 +33,21 @@ stores_psql() {
     psql -X -q -v ON_ERROR_STOP=1 -h "$REGSUITE_POSTGRES_HOST" -p "$REGSUITE_POSTGRES_PORT" \
     -U "$REGSUITE_POSTGRES_USER" "$REGSUITE_POSTGRES_DBNAME" "$@"
 }
+
+# with_work_dir: a temporary folder $work and a list $pids (append the processes you start),
+# both cleaned up when the script exits: the processes are stopped, then a function named in
+# $on_exit (if any) runs, for what else the script must stop, then the folder goes.
+with_work_dir() {
+  work=$(mktemp -d)
+  # shellcheck disable=SC2034 # filled by the sourcing script
+  pids=()
+  trap _with_work_dir_cleanup EXIT
+}
+# shellcheck disable=SC2317 # called by the EXIT trap
+_with_work_dir_cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [[ -z ${on_exit:-} ]] || "$on_exit" || true
+  rm -rf "$work"
+}

@@ -11,22 +11,14 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 bin=${REGSUITE_BIN_DIR:?run through tools/test.sh}
 python=${REGSUITE_TEST_PYTHON:-/usr/bin/python3}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=../../support/stores.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../support/stores.sh"
+with_work_dir
 fail() {
   echo "FAIL: $*"
   for f in "$work"/*.log; do echo "---- $f"; tail -n 15 "$f"; done
   exit 1
 }
-
-# shellcheck source=../../support/stores.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../support/stores.sh"
 
 use_test_stores
 new_master_key "$work"
