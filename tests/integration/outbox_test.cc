@@ -29,11 +29,7 @@ struct Producer {
   Producer()
       : schema(regsuite::testing::UniqueSchemaName("producer")),
         pool(regsuite::testing::TestPgOptions(schema)) {
-    auto sets = regsuite::common::ServiceMigrationSets(schema, {});
-    REQUIRE(sets.ok());
-    auto lease = pool.Acquire();
-    REQUIRE(lease.ok());
-    REQUIRE(regsuite::common::ApplyMigrations(lease->conn(), schema, *sets).ok());
+    regsuite::testing::MigrateSchema(schema, schema);
   }
   ~Producer() { regsuite::testing::DropSchema(schema); }
 

@@ -15,7 +15,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "regsuite/common/check.h"
 #include "regsuite/common/crypto.h"
+#include "regsuite/common/migrations.h"
+#include "regsuite/common/server.h"
 
 extern char** environ;
 
@@ -95,6 +98,15 @@ void DropSchema(absl::string_view schema) {
   pqxx::connection conn(TestPgOptions().ConnectionString());
   pqxx::nontransaction txn(conn);
   txn.exec(absl::StrCat("DROP SCHEMA IF EXISTS ", conn.quote_name(std::string(schema)), " CASCADE"));
+}
+
+void MigrateSchema(absl::string_view schema, absl::string_view service,
+                   std::span<const common::EmbeddedFile> own_files) {
+  auto sets = common::ServiceMigrationSets(service, own_files);
+  RS_CHECK(sets.ok()) << sets.status();
+  pqxx::connection conn(TestPgOptions(schema).ConnectionString());
+  auto applied = common::ApplyMigrations(conn, schema, *sets);
+  RS_CHECK(applied.ok()) << applied.status();
 }
 
 std::string BinaryPath(absl::string_view name) {

@@ -4,10 +4,12 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "regsuite/common/embedded.h"
 #include "regsuite/common/pg.h"
 #include "regsuite/common/redis.h"
 
@@ -31,6 +33,10 @@ void StartRedis();
 std::string UniqueSchemaName(absl::string_view prefix);
 /// Drops the schema (and everything in it) when the test ends.
 void DropSchema(absl::string_view schema);
+/// Applies a service's migrations (the common outbox/inbox tables, then `own_files`) to
+/// `schema`, as the service does at start-up; fails the test if they do not apply.
+void MigrateSchema(absl::string_view schema, absl::string_view service,
+                   std::span<const common::EmbeddedFile> own_files = {});
 
 /// Path of a built binary (REGSUITE_BIN_DIR).
 std::string BinaryPath(absl::string_view name);

@@ -60,12 +60,7 @@ std::string FreshUscc() {
 // Migrated throwaway schema with the credit tables; dropped at the end.
 struct Schema {
   Schema() : name(regsuite::testing::UniqueSchemaName("credit_it")) {
-    pqxx::connection conn(regsuite::testing::TestPgOptions(name).ConnectionString());
-    auto sets =
-        regsuite::common::ServiceMigrationSets("credit", regsuite::credit::MigrationFiles());
-    RS_CHECK(sets.ok()) << sets.status();
-    auto report = regsuite::common::ApplyMigrations(conn, name, *sets);
-    RS_CHECK(report.ok()) << report.status();
+    regsuite::testing::MigrateSchema(name, "credit", regsuite::credit::MigrationFiles());
   }
   ~Schema() { regsuite::testing::DropSchema(name); }
   std::string name;

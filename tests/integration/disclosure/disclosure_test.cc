@@ -49,13 +49,7 @@ struct Env {
         reports(pool, settings, clock),
         intake(publications) {
     settings.agency_code = "TESTAGENCY";
-    auto sets = common::ServiceMigrationSets(schema, MigrationFiles());
-    REQUIRE(sets.ok());
-    auto lease = pool.Acquire();
-    REQUIRE(lease.ok());
-    auto applied = common::ApplyMigrations(lease->conn(), schema, *sets);
-    INFO(applied.status().ToString());
-    REQUIRE(applied.ok());
+    regsuite::testing::MigrateSchema(schema, schema, MigrationFiles());
   }
   ~Env() { regsuite::testing::DropSchema(schema); }
 

@@ -15,13 +15,7 @@ namespace regsuite::exchange::testing {
 ExchangeDb::ExchangeDb()
     : schema(regsuite::testing::UniqueSchemaName("exchange")),
       pool(regsuite::testing::TestPgOptions(schema)) {
-  auto sets = common::ServiceMigrationSets(schema, MigrationFiles());
-  REQUIRE(sets.ok());
-  auto lease = pool.Acquire();
-  REQUIRE(lease.ok());
-  auto applied = common::ApplyMigrations(lease->conn(), schema, *sets);
-  INFO(applied.status().ToString());
-  REQUIRE(applied.ok());
+  regsuite::testing::MigrateSchema(schema, schema, MigrationFiles());
 }
 
 ExchangeDb::~ExchangeDb() { regsuite::testing::DropSchema(schema); }

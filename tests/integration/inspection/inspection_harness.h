@@ -39,14 +39,8 @@ class Harness {
       : schema_(regsuite::testing::UniqueSchemaName("insp")),
         clock_(absl::CivilSecond(2026, 11, 23, 10, 0, 0)),
         workers_(2, 256) {
-    {
-      pqxx::connection conn(regsuite::testing::TestPgOptions(schema_).ConnectionString());
-      auto sets = regsuite::common::ServiceMigrationSets("inspection",
-                                                         regsuite::inspection::MigrationFiles());
-      RS_CHECK(sets.ok());
-      auto applied = regsuite::common::ApplyMigrations(conn, schema_, *sets);
-      RS_CHECK(applied.ok()) << applied.status().message();
-    }
+    regsuite::testing::MigrateSchema(schema_, "inspection",
+                                     regsuite::inspection::MigrationFiles());
     pool_ = std::make_unique<regsuite::common::PgPool>(regsuite::testing::TestPgOptions(schema_));
     auto calendar = regsuite::common::WorkingDayCalendar::Builtin();
     RS_CHECK(calendar.ok());

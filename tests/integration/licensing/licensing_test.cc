@@ -84,13 +84,7 @@ struct Fixture {
         clock(absl::CivilSecond(2026, 9, 28, 10, 0, 0)),
         calendar(std::make_shared<regsuite::common::WorkingDayCalendar>(
             *regsuite::common::WorkingDayCalendar::Builtin())) {
-    auto sets = regsuite::common::ServiceMigrationSets(schema, MigrationFiles());
-    REQUIRE(sets.ok());
-    {
-      auto lease = pool.Acquire();
-      REQUIRE(lease.ok());
-      REQUIRE(regsuite::common::ApplyMigrations(lease->conn(), schema, *sets).ok());
-    }
+    regsuite::testing::MigrateSchema(schema, schema, MigrationFiles());
     ClearCreditCache();
     if (mode == Credit::kFake) {
       grpc::ServerBuilder builder;
