@@ -88,10 +88,10 @@ WHERE active AND uscc = ANY($1::text[]) GROUP BY uscc
 constexpr int kTierRed = 1;    // regsuite.credit.v1.CREDIT_TIER_RED
 constexpr int kTierBlack = 4;  // regsuite.credit.v1.CREDIT_TIER_BLACK
 
-// A candidate as read: views into the query result, which outlives the draw's computation
-// (a province-wide pool is a million rows: no copies).
 using UsccKey = std::array<uint64_t, 3>;
 
+// A candidate as read: views into the query result, which outlives the draw's computation
+// (a province-wide pool is a million rows: no copies).
 struct PoolRow {
   absl::string_view uscc, region, industry, name;
   bool operating;
@@ -191,17 +191,25 @@ struct CandidateFilter {
   std::string region, industry, item_industries, risk_levels, tags;  // query parameters $1..$5
 };
 
+using SnapshotTxn =
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
+
+// The candidates of one half: `sql` is kSelectCandidatesBelow or kSelectCandidatesFrom.
+pqxx::result QueryHalf(SnapshotTxn& txn, const CandidateFilter& f, const char* sql,
+                       const std::string& bound) {
+  return txn.exec_params(sql, f.region, f.industry, f.item_industries, f.risk_levels, f.tags,
+                         bound);
+}
+
 // One half of the pool, in the snapshot `snapshot` (pg_export_snapshot of the other half).
 pqxx::result ReadHalf(pqxx::connection& conn, const CandidateFilter& f, const char* sql,
                       const std::string& bound, const std::string& snapshot) {
-  pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>
-      txn(conn);
+  SnapshotTxn txn(conn);
   // SET TRANSACTION SNAPSHOT takes no parameter; the id is PostgreSQL's own (checked).
   RS_CHECK(std::all_of(snapshot.begin(), snapshot.end(),
                        [](char c) { return absl::ascii_isxdigit(c) || c == '-'; }));
   txn.exec(absl::StrCat("SET TRANSACTION SNAPSHOT '", snapshot, "'"));
-  return txn.exec_params(sql, f.region, f.industry, f.item_industries, f.risk_levels, f.tags,
-                         bound);
+  return QueryHalf(txn, f, sql, bound);
 }
 
 // The candidate pool (uscc, region, industry, status, name) in two parts read concurrently
@@ -214,8 +222,7 @@ absl::StatusOr<std::array<pqxx::result, 2>> ReadCandidatePool(common::PgPool& pg
   if (!second.ok()) return second.status();
   std::array<pqxx::result, 2> halves;
   try {
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>
-        txn(first->conn());
+    SnapshotTxn txn(first->conn());
     const int64_t blocks = txn.exec1(kSelectTableBlocks)[0].as<int64_t>();
     const std::string bound = absl::StrCat("(", blocks / 2, ",0)");
     const std::string snapshot = txn.exec1(kExportSnapshot)[0].c_str();
@@ -228,8 +235,7 @@ absl::StatusOr<std::array<pqxx::result, 2>> ReadCandidatePool(common::PgPool& pg
       }
     });
     try {
-      halves[0] = txn.exec_params(kSelectCandidatesBelow, f.region, f.industry,
-                                  f.item_industries, f.risk_levels, f.tags, bound);
+      halves[0] = QueryHalf(txn, f, kSelectCandidatesBelow, bound);
     } catch (...) {
       other.join();
       throw;
@@ -395,8 +401,10 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
   const absl::CivilDay today = deps_.clock.Today();
 
   PhaseTimer timer;
+  bool recorded_now = false;  // false when an idempotent retry answered with the earlier draw
   absl::Status done = deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {
     timer.Restart();
+    recorded_now = false;
     if (!request.idempotency_key().empty()) {
       pqxx::result prior = txn.exec_params(kSelectDrawByKey, request.idempotency_key());
       if (!prior.empty()) return DecodeMessage(prior[0][0].c_str(), response);
@@ -576,9 +584,10 @@ absl::Status InspectionServiceImpl::DoDrawInspections(const v1::DrawInspectionsR
     if (!enqueued.ok()) return enqueued.status();
     timer.Mark("outbox");
     *response = std::move(draw);
+    recorded_now = true;
     return absl::OkStatus();
   });
-  if (done.ok()) {
+  if (done.ok() && recorded_now) {
     timer.Mark("commit");
     common::LogInfo("draw recorded", {{"draw_id", response->draw_id()},
                                       {"candidates", absl::StrCat(response->candidate_count())},

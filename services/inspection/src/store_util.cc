@@ -29,6 +29,11 @@ absl::StatusOr<std::string> DecompressSnapshot(absl::string_view compressed) {
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
     return absl::DataLossError("snapshot: not a zstd frame with its content size");
   }
+  // A province-wide snapshot is tens of MB; a header claiming more is damaged, not allocated.
+  constexpr unsigned long long kMaxSnapshotBytes = 1ull << 30;
+  if (size > kMaxSnapshotBytes) {
+    return absl::DataLossError(absl::StrCat("snapshot: frame claims ", size, " bytes"));
+  }
   std::string out(size, '\0');
   const size_t read = ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(read) || read != size) {
