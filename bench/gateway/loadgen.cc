@@ -6,7 +6,11 @@
 //   gateway_loadgen --target 127.0.0.1:7000 --method /regsuite.bench.v1.Bench/Echo
 //                   [--concurrency 32] [--connections 2] [--seconds 10] [--warmup 2]
 //                   [--payload-bytes 64 | --requests-file FILE] [--app-key KEY --secret-file FILE
-//                   [--sign-method HMAC-SHA256|HMAC-SM3]] [--label NAME]
+//                   [--sign-method HMAC-SHA256|HMAC-SM3]] [--label NAME] [--rate R]
+// --rate R: open loop instead — call n starts at begin + n/R whatever is still in flight, and
+// its latency counts from that scheduled moment, so a slow server cannot hold the offered rate
+// down (no coordinated omission). Every call scheduled in the measured window counts, however
+// late it completes; the first column is then the rate of calls completed OK over the window.
 // --requests-file: serialized requests, each preceded by its varint length (protobuf's
 // length-delimited stream); calls take them in turn (bench/credit: one subject after another).
 // Output (one line): label rps p50_ms p99_ms ok errors [first error]
@@ -47,6 +51,7 @@ struct Options {
   std::string secret;
   regsuite::common::SignatureMethod sign_method = regsuite::common::SignatureMethod::kHmacSha256;
   std::string label = "run";
+  double rate = 0;  // calls per second, open loop; 0 = closed loop at --concurrency
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -76,6 +81,7 @@ Options Parse(int argc, char** argv) {
   integer("--payload-bytes", &o.payload_bytes);
   real("--seconds", &o.seconds);
   real("--warmup", &o.warmup);
+  real("--rate", &o.rate);
   if (args.count("--target")) o.target = args["--target"];
   if (args.count("--method")) o.method = args["--method"];
   if (args.count("--label")) o.label = args["--label"];
@@ -160,45 +166,80 @@ int main(int argc, char** argv) {
   const Clock::time_point end =
       measure_from + std::chrono::microseconds(static_cast<int64_t>(o.seconds * 1e6));
   int64_t issued = 0;
-  auto start_call = [&] {
+  // `started`: when the call counts from: its scheduled moment in open loop, else (a default
+  // time point) the moment it is sent.
+  auto start_call = [&](Clock::time_point started) {
     auto* call = new Call;
     const size_t which = static_cast<size_t>(issued) % bodies.size();
+    if (o.rate > 0 && issued == static_cast<int64_t>(bodies.size())) {
+      std::fprintf(stderr, "gateway_loadgen: --requests-file exhausted, requests repeat\n");
+    }
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     if (signer != nullptr) signer->Sign(call->context, o.method, bodies[which]);
-    call->started = Clock::now();
+    call->started = started == Clock::time_point{} ? Clock::now() : started;
     call->reader = stubs[static_cast<size_t>(issued++ % o.connections)]->PrepareUnaryCall(
         &call->context, o.method, requests[which], &cq);
     call->reader->StartCall();
     call->reader->Finish(&call->response, &call->status, call);
   };
-  for (int i = 0; i < o.concurrency; ++i) start_call();
 
   std::vector<uint32_t> latencies_us;
   latencies_us.reserve(1 << 20);
-  int64_t ok = 0, errors = 0, in_flight = o.concurrency;
+  int64_t ok = 0, errors = 0, in_flight = 0;
   std::string first_error;
-  void* tag = nullptr;
-  bool cq_ok = false;
-  while (in_flight > 0 && cq.Next(&tag, &cq_ok)) {
-    auto* call = static_cast<Call*>(tag);
-    const Clock::time_point now = Clock::now();
-    if (call->started >= measure_from && now <= end) {
-      if (call->status.ok()) {
-        ++ok;
-        latencies_us.push_back(static_cast<uint32_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(now - call->started).count()));
-      } else {
-        ++errors;
-        if (first_error.empty()) {
-          first_error = absl::StrCat(call->status.error_code(), " ", call->status.error_message());
-        }
+  auto record = [&](Call* call, Clock::time_point now) {
+    // Closed loop: calls started and finished inside the window. Open loop: calls scheduled
+    // inside it, whenever they finish.
+    if (call->started < measure_from || call->started >= end) return;
+    if (o.rate <= 0 && now > end) return;
+    if (call->status.ok()) {
+      ++ok;
+      latencies_us.push_back(static_cast<uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(now - call->started).count()));
+    } else {
+      ++errors;
+      if (first_error.empty()) {
+        first_error = absl::StrCat(call->status.error_code(), " ", call->status.error_message());
       }
     }
-    delete call;
-    if (now < end) {
-      start_call();
-    } else {
+  };
+  void* tag = nullptr;
+  bool cq_ok = false;
+  if (o.rate > 0) {
+    const auto interval = std::chrono::duration<double>(1.0 / o.rate);
+    auto due = [&] {
+      return begin + std::chrono::duration_cast<Clock::duration>(interval * issued);
+    };
+    while (true) {
+      const Clock::time_point now = Clock::now();
+      while (due() <= now && due() < end) {
+        start_call(due());
+        ++in_flight;
+      }
+      if (due() >= end && in_flight == 0) break;
+      const Clock::time_point wake = due() < end ? due() : now + std::chrono::seconds(1);
+      const auto next = cq.AsyncNext(&tag, &cq_ok,  // gRPC takes system_clock deadlines
+                                     std::chrono::system_clock::now() + (wake - Clock::now()));
+      if (next == grpc::CompletionQueue::SHUTDOWN) break;
+      if (next != grpc::CompletionQueue::GOT_EVENT) continue;
+      auto* call = static_cast<Call*>(tag);
+      record(call, Clock::now());
+      delete call;
       --in_flight;
+    }
+  } else {
+    for (int i = 0; i < o.concurrency; ++i) start_call({});
+    in_flight = o.concurrency;
+    while (in_flight > 0 && cq.Next(&tag, &cq_ok)) {
+      auto* call = static_cast<Call*>(tag);
+      const Clock::time_point now = Clock::now();
+      record(call, now);
+      delete call;
+      if (now < end) {
+        start_call({});
+      } else {
+        --in_flight;
+      }
     }
   }
   std::sort(latencies_us.begin(), latencies_us.end());

@@ -128,17 +128,8 @@ row() {  # label tool loadgen-output
   read -r _ rps p50 p99 ok errors rest <<<"$3"
   echo "| $1 | $2 | $rps | $p50 | $p99 | $ok | $errors${rest:+ ($rest)} | $(load) |"
 }
-# CPU time of a process and its child processes (nginx workers, PostgreSQL backends), in ticks.
-# Redis without children: its snapshot child may exit during the window.
-listener_pid() { ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2; }
-cpu_ticks() {
-  local total=0 p children=
-  [[ $1 == "$redis_pid" ]] || children=$(pgrep -P "$1")
-  for p in "$1" $children; do
-    [[ -r /proc/$p/stat ]] && total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-  done
-  echo "$total"
-}
+# shellcheck source=../cpu.sh
+source "$root/bench/cpu.sh"
 : >"$work/cpu.md"
 redis_pid=$(listener_pid "$REGSUITE_TEST_REDIS_PORT")
 pg_pid=$(listener_pid "$REGSUITE_TEST_PG_PORT")
@@ -146,10 +137,11 @@ measured() {  # label proxy-pid command...: runs the command, then notes the CPU
   local label=$1 proxy=$2 before=() after=() i
   shift 2
   local pids=("$proxy" "$backend_pid" "$redis_pid" "$pg_pid")
-  for i in "${!pids[@]}"; do before[i]=$(cpu_ticks "${pids[i]}"); done
+  ticks() { if [[ $1 == "$redis_pid" ]]; then cpu_ticks "$1" alone; else cpu_ticks "$1"; fi; }
+  for i in "${!pids[@]}"; do before[i]=$(ticks "${pids[i]}"); done
   local out
   out=$("$@")
-  for i in "${!pids[@]}"; do after[i]=$(cpu_ticks "${pids[i]}"); done
+  for i in "${!pids[@]}"; do after[i]=$(ticks "${pids[i]}"); done
   echo "$out"
   read -r _ rps _ <<<"$out"
   # µs per call: ticks over the warm-up and the measured window, calls at the measured rate.

@@ -1,61 +1,63 @@
-"""Instant approvals through the gateway at a fixed rate (bench/licensing/run.sh)."""
-import concurrent.futures
+"""Instant approvals through the gateway (bench/licensing/run.sh).
+
+  prepare FILE N   writes N SubmitApplicationRequests (a clean subject and its own idempotency
+                   key each, every material, the commitment signed) as a length-delimited
+                   stream for gateway_loadgen --requests-file, and their USCCs to FILE.usccs
+  outcomes FILE    reads back, through the gateway, what became of the first N submissions
+                   (N = the first line of FILE.sent): APPROVED with a certificate or not
+"""
 import os
 import random
-import statistics
-import threading
+import sys
 import time
 
+from google.protobuf.internal.encoder import _VarintBytes
+
 import scenario_lib as sl
-from benchlib import make_uscc, percentile
-
-RATE = float(os.environ.get("BENCH_RATE", "100"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+from benchlib import make_uscc
+from regsuite.licensing.v1 import licensing_pb2
 
 
-def main():
+def gateway():
     with open(os.path.join(os.environ["BENCH_INSTANCE"], "demo-client.txt")) as f:
         app_key, secret = f.read().split()[:2]
-    gateway = sl.Gateway(os.environ["BENCH_GATEWAY"], app_key, secret)
+    return sl.Gateway(os.environ["BENCH_GATEWAY"], app_key, secret)
+
+
+def prepare(path, count):
     today = time.strftime("%Y-%m-%d", time.localtime())
-    materials = [{"code": m, "documentRef": "doc://bench/%s" % m.lower(), "issuedDate": today}
-                 for m in sl.WHJY_MATERIALS]
-    first_serial = random.Random(time.time_ns()).randrange(10_000_000, 90_000_000)
-    lock = threading.Lock()
-    latencies, outcomes = [], {}
+    first_serial = random.Random(time.time_ns()).randrange(10_000_000, 80_000_000)
+    with open(path, "wb") as out, open(path + ".usccs", "w") as usccs:
+        for n in range(count):
+            uscc = make_uscc("350100", first_serial + n)
+            req = licensing_pb2.SubmitApplicationRequest(
+                permit_type_code="WHJY", commitment_signed=True, idempotency_key="bench-" + uscc)
+            req.applicant.uscc = uscc
+            req.applicant.name = "基准测试%08d有限公司" % n
+            req.applicant.legal_representative = "张三"
+            for code in sl.WHJY_MATERIALS:
+                req.materials.add(code=code, document_ref="doc://bench/" + code.lower(),
+                                  issued_date=today)
+            body = req.SerializeToString()
+            out.write(_VarintBytes(len(body)) + body)
+            usccs.write(uscc + "\n")
 
-    def submit(n):
-        uscc = make_uscc("350100", first_serial + n)
-        started = time.perf_counter()
-        try:
-            app = gateway.call("licensing", "SubmitApplication", {
-                "permitTypeCode": "WHJY",
-                "applicant": {"uscc": uscc, "name": "基准测试%08d有限公司" % n,
-                              "legalRepresentative": "张三"},
-                "materials": materials, "commitmentSigned": True,
-                "idempotencyKey": "bench-%s" % uscc})
-            outcome = app.get("status", "?") + (" + certificate" if app.get("certificate") else "")
-        except sl.RpcFailed as e:
-            outcome = e.code.name
-        elapsed = (time.perf_counter() - started) * 1000
-        with lock:
-            latencies.append(elapsed)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-    total = int(RATE * SECONDS)
-    begin = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
-        for n in range(total):
-            delay = begin + n / RATE - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(submit, n)
-    wall = time.perf_counter() - begin
-    print(f"{total} submissions offered at {RATE:.0f}/s; achieved {total / wall:.1f}/s")
-    print(f"outcomes: {outcomes}")
-    print(f"latency ms: p50 {statistics.median(latencies):.1f}, p99 {percentile(latencies, 99):.1f}, "
-          f"max {max(latencies):.1f}")
+def outcomes(path, sent):
+    gw = gateway()
+    with open(path + ".usccs") as f:
+        usccs = [line.strip() for line in f][:sent]
+    counts = {}
+    for uscc in usccs:
+        apps = gw.call("licensing", "ListApplications", {"uscc": uscc}).get("applications", [])
+        outcome = ("none" if not apps else apps[0].get("status", "?") +
+                   (" + certificate" if apps[0].get("certificate", {}).get("certificateNo") else ""))
+        counts[outcome] = counts.get(outcome, 0) + 1
+    print(f"outcomes of the {sent} submissions sent: {counts}")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "prepare":
+        prepare(sys.argv[2], int(sys.argv[3]))
+    else:
+        outcomes(sys.argv[2], int(sys.argv[3]))

@@ -11,27 +11,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "regsuite/common/pg.h"
 
 namespace regsuite::inspection {
 
-/// A PostgreSQL array literal ({"a","b"}) for a text[] parameter.
-template <typename Container>
-std::string PgTextArray(const Container& values) {
-  std::string out = "{";
-  bool first = true;
-  for (const auto& value : values) {
-    if (!first) out += ',';
-    first = false;
-    out += '"';
-    for (char c : absl::string_view(value)) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
+using common::PgTextArray;
 
 /// Splits the output of array_to_string(col, E'\x1f').
 std::vector<std::string> SplitUnitSeparated(absl::string_view text);

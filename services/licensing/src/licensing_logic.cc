@@ -158,9 +158,12 @@ constexpr char kUpdateApplication[] =
     "commitment_check_status = NULLIF($15, ''), false_commitment = $16, "
     "renewal_of = NULLIF($17, ''), version = version + 1, data = $18::jsonb, updated_at = now() "
     "WHERE application_id = $1 AND $2::text IS NOT NULL";
-constexpr char kInsertTransition[] =
+// The transitions a change added, in order, in one statement.
+constexpr char kInsertTransitions[] =
     "INSERT INTO application_transitions (application_id, from_status, to_status, actor, reason, "
-    "at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6))";
+    "at) SELECT $1, t.from_status, t.to_status, t.actor, t.reason, to_timestamp(t.at) "
+    "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY "
+    "AS t(from_status, to_status, actor, reason, at, n) ORDER BY t.n";
 constexpr char kPastFalseCommitment[] =
     "SELECT EXISTS (SELECT 1 FROM applications WHERE uscc = $1 AND false_commitment)";
 constexpr char kPendingRenewal[] =
@@ -180,6 +183,12 @@ constexpr char kNextNumber[] =
     "INSERT INTO number_sequences (scope, year, last_value) VALUES ($1, $2, 1) "
     "ON CONFLICT (scope, year) DO UPDATE SET last_value = number_sequences.last_value + 1 "
     "RETURNING last_value";
+// Several scopes at once, locked in scope order (two such statements cannot deadlock).
+constexpr char kNextNumbers[] =
+    "INSERT INTO number_sequences (scope, year, last_value) "
+    "SELECT s, $2, 1 FROM unnest($1::text[]) AS s ORDER BY s "
+    "ON CONFLICT (scope, year) DO UPDATE SET last_value = number_sequences.last_value + 1 "
+    "RETURNING scope, last_value";
 constexpr char kSelectCertificate[] =
     "SELECT data::text, version FROM certificates WHERE certificate_no = $1";
 constexpr char kSelectCertificateForUpdate[] =
@@ -438,7 +447,7 @@ absl::Status LicensingLogic::SaveApplication(pqxx::work& txn, LoadedApplication&
   bool instant = app.review_route() == v1::REVIEW_ROUTE_INSTANT &&
                  app.has_decision() && app.decision().automatic();
   const char* sql = insert ? kInsertApplication : kUpdateApplication;
-  txn.exec_params(sql, app.application_id(), std::string(),
+  txn.exec_params(sql, app.application_id(), insert ? loaded.idempotency_key : std::string(),
                   EnumShort(v1::ApplicationKind_Name(app.kind()), "APPLICATION_KIND_"),
                   app.permit_type_code(), app.applicant().uscc(), StatusName(app.status()),
                   RouteName(app.review_route()), FormatDate(DayOf(app.received_at())),
@@ -449,11 +458,19 @@ absl::Status LicensingLogic::SaveApplication(pqxx::work& txn, LoadedApplication&
                   app.has_commitment_check() && app.commitment_check().status() ==
                                                     v1::COMMITMENT_CHECK_STATUS_FALSE_COMMITMENT,
                   app.renewal_of_certificate_no(), ToJson(app));
+  std::vector<std::string> from, to, actor, reason, at;
   for (int i = loaded.transitions_at_load; i < app.transitions_size(); ++i) {
     const auto& t = app.transitions(i);
-    txn.exec_params(kInsertTransition, app.application_id(), StatusName(t.from_status()),
-                    StatusName(t.to_status()), t.actor(), t.reason(),
-                    static_cast<int64_t>(t.at().seconds()));
+    from.push_back(StatusName(t.from_status()));
+    to.push_back(StatusName(t.to_status()));
+    actor.push_back(t.actor());
+    reason.push_back(t.reason());
+    at.push_back(absl::StrCat(t.at().seconds()));
+  }
+  if (!from.empty()) {
+    txn.exec_params(kInsertTransitions, app.application_id(), common::PgTextArray(from),
+                    common::PgTextArray(to), common::PgTextArray(actor),
+                    common::PgTextArray(reason), common::PgTextArray(at));
   }
   loaded.transitions_at_load = app.transitions_size();
   loaded.version = insert ? 1 : loaded.version + 1;
@@ -529,9 +546,21 @@ absl::Status LicensingLogic::RecomputeDueDates(v1::Application& app, const v1::P
 }
 
 absl::StatusOr<std::string> LicensingLogic::NextNumber(pqxx::work& txn, const std::string& scope,
-                                                      int year) {
+                                                      int year, const ReservedNumbers* reserved) {
+  if (reserved != nullptr) {
+    if (auto it = reserved->find(scope); it != reserved->end()) return it->second;
+  }
   auto rows = txn.exec_params(kNextNumber, scope, year);
   return rows[0][0].as<std::string>();
+}
+
+LicensingLogic::ReservedNumbers LicensingLogic::ReserveNumbers(
+    pqxx::work& txn, const std::vector<std::string>& scopes, int year) {
+  ReservedNumbers out;
+  for (const auto& row : txn.exec_params(kNextNumbers, common::PgTextArray(scopes), year)) {
+    out[row[0].as<std::string>()] = row[1].as<std::string>();
+  }
+  return out;
 }
 
 absl::Status LicensingLogic::Respond(pqxx::work& txn, const std::string& application_id,
@@ -637,7 +666,8 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
                                      const v1::PermitType& type, const std::string& actor,
                                      const std::string& reason, const std::string& decision_no,
                                      const std::string& scope, bool automatic,
-                                     events::v1::LicensingOutcome outcome) {
+                                     events::v1::LicensingOutcome outcome,
+                                     const ReservedNumbers* reserved) {
   if (signer_ == nullptr) {
     return absl::FailedPreconditionError(
         "licensing.signing_key_file is not configured: no certificate can be issued");
@@ -652,7 +682,7 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
   SetTime(decision->mutable_decided_at(), now);
   decision->set_automatic(automatic);
   if (decision_no.empty()) {
-    auto n = NextNumber(txn, "decision", year);
+    auto n = NextNumber(txn, "decision", year, reserved);
     if (!n.ok()) return n.status();
     decision->set_decision_no(absl::StrCat(options_.decision_no_prefix, "〔", year, "〕", *n, "号"));
   } else {
@@ -665,7 +695,7 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
 
   LoadedCertificate loaded;
   v1::Certificate& c = loaded.cert;
-  auto seq = NextNumber(txn, absl::StrCat("certificate:", type.code()), year);
+  auto seq = NextNumber(txn, absl::StrCat("certificate:", type.code()), year, reserved);
   if (!seq.ok()) return seq.status();
   int64_t seq_value = 0;
   (void)absl::SimpleAtoi(*seq, &seq_value);
@@ -747,27 +777,25 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
   absl::CivilDay today = Today();
   absl::Time now = clock_.Now();
 
-  // Idempotent retry.
-  if (!req.idempotency_key().empty()) {
-    auto existing = pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<std::string> {
-      auto rows = txn.exec_params(kSelectApplicationByKey, req.idempotency_key());
-      return rows.empty() ? std::string() : rows[0][0].as<std::string>();
-    });
-    if (!existing.ok()) return existing.status();
-    if (!existing->empty()) {
-      return pg_.Transact([&](pqxx::work& txn) { return Respond(txn, *existing, resp); });
-    }
-  }
-
-  // Read phase: the rules in force and what credit needs to be asked (outside the write txn).
+  // Read phase, in one read transaction: an idempotent retry is answered from here; else the
+  // rules in force and what credit needs to be asked (outside the write txn).
   std::vector<v1::Material> supplied(req.materials().begin(), req.materials().end());
   struct Prepared {
+    bool retried = false;  // `resp` holds the application the key already made
     v1::PermitType type;
     std::vector<v1::MissingMaterial> missing;
     bool past_false_commitment = false;
   };
   auto prepared = pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<Prepared> {
     Prepared p;
+    if (!req.idempotency_key().empty()) {
+      auto rows = txn.exec_params(kSelectApplicationByKey, req.idempotency_key());
+      if (!rows.empty()) {
+        p.retried = true;
+        if (auto s = Respond(txn, rows[0][0].as<std::string>(), resp); !s.ok()) return s;
+        return p;
+      }
+    }
     auto type = LoadPermitType(txn, req.permit_type_code(), today);
     if (!type.ok()) return type.status();
     p.type = *type;
@@ -778,6 +806,7 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
     return p;
   });
   if (!prepared.ok()) return prepared.status();
+  if (prepared->retried) return absl::OkStatus();
   const v1::PermitType& type = prepared->type;
 
   InstantApprovalInputs inputs{.commitment_eligible = type.commitment_eligible(),
@@ -793,10 +822,20 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
     blockers.push_back(v1::NORMAL_REVIEW_REASON_CERTIFICATE_SIGNING_UNAVAILABLE);
   }
 
+  // 秒批 needs the application's, the decision's and the certificate's numbers: drawn together.
+  const bool instant = prepared->missing.empty() && blockers.empty();
+  v1::Application saved;  // what the transaction stored, once it committed
   auto id = pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<std::string> {
     LoadedApplication loaded;
+    loaded.idempotency_key = req.idempotency_key();
     v1::Application& app = loaded.app;
-    auto seq = NextNumber(txn, "application", static_cast<int>(today.year()));
+    const int year = static_cast<int>(today.year());
+    ReservedNumbers reserved;
+    if (instant) {
+      reserved = ReserveNumbers(
+          txn, {"application", "decision", absl::StrCat("certificate:", type.code())}, year);
+    }
+    auto seq = NextNumber(txn, "application", year, &reserved);
     if (!seq.ok()) return seq.status();
     int64_t seq_value = 0;
     (void)absl::SimpleAtoi(*seq, &seq_value);
@@ -868,17 +907,17 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
         if (auto s = Approve(txn, app, type, "system:告知承诺",
                              "告知承诺制 instant approval (国办发〔2020〕42号); post-approval check due " +
                                  FormatDate(*check_due),
-                             "", "", /*automatic=*/true, events::v1::LICENSING_OUTCOME_APPROVED);
+                             "", "", /*automatic=*/true, events::v1::LICENSING_OUTCOME_APPROVED,
+                             &reserved);
             !s.ok()) {
           return s;
         }
       }
     }
     if (auto s = SaveApplication(txn, loaded, /*insert=*/true); !s.ok()) return s;
-    if (!req.idempotency_key().empty()) {
-      txn.exec_params("UPDATE applications SET idempotency_key = $2 WHERE application_id = $1",
-                      app.application_id(), req.idempotency_key());
-    }
+    // As Respond would read it back: the certificate (if any) carries its own etag already.
+    saved = app;
+    saved.set_etag(absl::StrCat(loaded.version));
     return app.application_id();
   });
   if (!id.ok() && absl::IsAlreadyExists(id.status()) && !req.idempotency_key().empty()) {
@@ -889,10 +928,11 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
       return rows[0][0].as<std::string>();
     });
     if (!existing.ok()) return existing.status();
-    id = *existing;
+    return pg_.Transact([&](pqxx::work& txn) { return Respond(txn, *existing, resp); });
   }
   if (!id.ok()) return id.status();
-  return pg_.Transact([&](pqxx::work& txn) { return Respond(txn, *id, resp); });
+  *resp = std::move(saved);
+  return absl::OkStatus();
 }
 
 absl::Status LicensingLogic::GetApplication(const v1::GetApplicationRequest& req,

@@ -11,6 +11,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "certificate_signer.h"
@@ -86,7 +87,10 @@ class LicensingLogic {
     v1::Application app;
     int64_t version = 0;
     int transitions_at_load = 0;
+    std::string idempotency_key = {};  // stored with a new application (insert only)
   };
+  // Numbers drawn ahead in one statement (ReserveNumbers), by scope.
+  using ReservedNumbers = absl::flat_hash_map<std::string, std::string>;
   struct LoadedCertificate {
     v1::Certificate cert;
     int64_t version = 0;
@@ -126,8 +130,14 @@ class LicensingLogic {
   absl::Status Approve(pqxx::work& txn, v1::Application& app, const v1::PermitType& type,
                        const std::string& actor, const std::string& reason,
                        const std::string& decision_no, const std::string& scope, bool automatic,
-                       events::v1::LicensingOutcome outcome);
-  absl::StatusOr<std::string> NextNumber(pqxx::work& txn, const std::string& scope, int year);
+                       events::v1::LicensingOutcome outcome,
+                       const ReservedNumbers* reserved = nullptr);
+  // The next number of `scope` this year: taken from `reserved` when it holds one, else drawn.
+  absl::StatusOr<std::string> NextNumber(pqxx::work& txn, const std::string& scope, int year,
+                                         const ReservedNumbers* reserved = nullptr);
+  // Draws the next number of every scope in one statement.
+  ReservedNumbers ReserveNumbers(pqxx::work& txn, const std::vector<std::string>& scopes,
+                                 int year);
   absl::Status ChangeCertificateStatus(pqxx::work& txn, LoadedCertificate& loaded,
                                        const CertificateChange& change);
   absl::Status EnqueueDecision(pqxx::work& txn, const v1::Application& app,

@@ -2,6 +2,7 @@
 // gateway target: the application state machine, 一次性告知, the 5-WD rule, 容缺, 告知承诺 / 秒批
 // and its fall-backs, e-certificate signatures, lifecycle events and the reminder job.
 #include <catch2/catch.hpp>
+#include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -497,7 +498,9 @@ TEST_CASE("容缺: only non-key materials missing → ACCEPTED_WITH_DEFICIENCY; 
 TEST_CASE("秒批: a clean subject with the commitment signed is APPROVED with a certificate in one "
           "call", "[licensing][instant]") {
   Fixture f;
-  auto app = f.Submit(f.Submission("WHJY", kClean, true));
+  auto submission = f.Submission("WHJY", kClean, true);
+  submission.set_idempotency_key("instant-once");
+  auto app = f.Submit(submission);
   CHECK(app.status() == v1::APPLICATION_STATUS_APPROVED);
   CHECK(app.review_route() == v1::REVIEW_ROUTE_INSTANT);
   CHECK(app.decision().automatic());
@@ -519,6 +522,27 @@ TEST_CASE("秒批: a clean subject with the commitment signed is APPROVED with a
   CHECK(vr.genuine());
   CHECK(vr.status() == v1::CERTIFICATE_STATUS_VALID);
   CHECK(vr.holder_uscc() == kClean);
+
+  // The answer is built from what the transaction stored: reading it back gives the same
+  // message (etags included), the three transitions are rows in order, and a retry with the
+  // same idempotency key answers the same application without a second one.
+  v1::GetApplicationRequest get;
+  get.set_application_id(app.application_id());
+  v1::Application stored;
+  REQUIRE(f.logic->GetApplication(get, &stored).ok());
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(app, stored));
+  CHECK(app.etag() == "1");
+  CHECK(app.certificate().etag() == "1");
+  CHECK(f.Count(absl::StrCat("SELECT count(*) FROM application_transitions WHERE application_id = '",
+                             app.application_id(), "' AND to_status = 'APPROVED' AND id = (SELECT "
+                             "max(id) FROM application_transitions WHERE application_id = '",
+                             app.application_id(), "')")) == 1);
+  CHECK(f.Count(absl::StrCat("SELECT count(*) FROM application_transitions WHERE application_id = '",
+                             app.application_id(), "'")) == 3);
+  auto again = f.Submit(submission);
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(again, stored));
+  CHECK(f.Count("SELECT count(*) FROM applications WHERE idempotency_key = 'instant-once'") == 1);
+  CHECK(f.fake_credit.calls() == 1);
 }
 
 TEST_CASE("秒批: a subject with NO_COMMITMENT_APPROVAL goes to normal review, reason recorded",

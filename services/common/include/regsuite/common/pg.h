@@ -45,6 +45,26 @@ void AddPgConfigKeys(ConfigSchema& schema);
 PgOptions ReadPgOptions(const Config& config, absl::string_view service_schema,
                         absl::string_view application_name);
 
+/// A PostgreSQL array literal ({"a","b"}) for a text[] (or, cast in SQL, bigint[] ...)
+/// parameter: several rows in one statement through unnest.
+template <typename Container>
+std::string PgTextArray(const Container& values) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& value : values) {
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    for (char c : absl::string_view(value)) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 /// Maps a libpqxx/std exception (inside a catch block) to a status: broken connection →
 /// UNAVAILABLE, unique violation → ALREADY_EXISTS, serialization failure/deadlock → ABORTED,
 /// statement timeout → DEADLINE_EXCEEDED, anything else → INTERNAL.
