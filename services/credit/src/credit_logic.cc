@@ -156,9 +156,10 @@ absl::Status ValidateRecordRequest(v1::RecordCreditEventRequest* r) {
 
 CreditLogic::CreditLogic(common::PgPool& pg, SubjectCache* cache, const common::Clock& clock,
                          std::shared_ptr<const common::WorkingDayCalendar> calendar,
-                         CreditSettings settings)
+                         CreditSettings settings, LocalCacheSync* local)
     : pg_(pg),
       cache_(cache),
+      local_(cache != nullptr ? local : nullptr),
       clock_(clock),
       calendar_(std::move(calendar)),
       settings_(std::move(settings)),
@@ -174,7 +175,15 @@ absl::Status CreditLogic::Init() {
 }
 
 void CreditLogic::Invalidate(const ChangedSubjects& changed) {
-  if (cache_ != nullptr && !changed.empty()) cache_->Invalidate(changed);
+  if (cache_ == nullptr || changed.empty()) return;
+  cache_->Invalidate(changed);
+  // After Redis: a local fill that reads Redis after this erase reads the tombstone.
+  if (local_ != nullptr) {
+    std::vector<std::string> usccs;
+    usccs.reserve(changed.size());
+    for (const auto& subject : changed) usccs.push_back(subject.first);
+    local_->Invalidate(usccs);
+  }
 }
 
 std::vector<std::string> CreditLogic::MeasureCodes(v1::ListType type) const {
@@ -239,18 +248,42 @@ absl::StatusOr<v1::BatchCheckSubjectsResponse> CreditLogic::BatchCheckSubjects(
   const absl::CivilDay today = clock_.Today();
 
   std::vector<std::optional<v1::SubjectStatus>> found(usccs.size());
+  // The local cache first. Its tickets are taken before Redis or PostgreSQL is read.
+  LocalCache* local = local_ != nullptr && local_->cache().enabled() ? &local_->cache() : nullptr;
+  std::vector<uint64_t> tickets;
+  std::vector<std::string> remote;  // what the local cache did not answer, and where it goes
+  std::vector<size_t> remote_at;
+  for (size_t i = 0; i < usccs.size(); ++i) {
+    if (local != nullptr) {
+      tickets.push_back(local->Ticket(usccs[i]));
+      if (auto hit = local->Get(usccs[i], today)) {
+        found[i] = *hit;
+        continue;
+      }
+    }
+    remote.push_back(usccs[i]);
+    remote_at.push_back(i);
+  }
   bool cache_up = false;
-  if (cache_ != nullptr) {
-    auto cached = cache_->GetMany(usccs, today);
+  if (cache_ != nullptr && !remote.empty()) {
+    auto cached = cache_->GetMany(remote, today);
     if (cached.ok()) {
-      found = std::move(*cached);
+      for (size_t k = 0; k < remote.size(); ++k) {
+        if (!(*cached)[k].has_value()) continue;
+        if (local != nullptr) local->Put(tickets[remote_at[k]], *(*cached)[k]);
+        found[remote_at[k]] = std::move((*cached)[k]);
+      }
       cache_up = true;
     }
   }
   std::vector<std::string> misses;
+  std::vector<size_t> miss_at;  // first index of each miss in usccs
   absl::flat_hash_set<std::string> seen;
   for (size_t i = 0; i < usccs.size(); ++i) {
-    if (!found[i].has_value() && seen.insert(usccs[i]).second) misses.push_back(usccs[i]);
+    if (!found[i].has_value() && seen.insert(usccs[i]).second) {
+      misses.push_back(usccs[i]);
+      miss_at.push_back(i);
+    }
   }
   if (!misses.empty()) {
     auto snapshots = pg_.Transact(
@@ -269,6 +302,9 @@ absl::StatusOr<v1::BatchCheckSubjectsResponse> CreditLogic::BatchCheckSubjects(
       fills.emplace_back(snapshot.version, &built[i]);
     }
     if (cache_up) cache_->FillMany(fills);
+    for (size_t i = 0; local != nullptr && i < misses.size(); ++i) {
+      local->Put(tickets[miss_at[i]], built[i]);
+    }
     for (size_t i = 0; i < usccs.size(); ++i) {
       if (!found[i].has_value()) found[i] = built[index[usccs[i]]];
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "local_cache_sync.h"
 #include "regsuite/common/calendar.h"
 #include "regsuite/common/clock.h"
 #include "regsuite/common/pg.h"
@@ -25,12 +26,14 @@ using ChangedSubjects = std::vector<std::pair<std::string, int64_t>>;
 
 /// The credit service's use cases. Each state change is one PostgreSQL transaction (outbox
 /// rows included); the subject cache is invalidated after it commits and before the call
-/// returns, so a check made after any change returned sees the change.
+/// returns, so a check made after any change returned sees the change. With a `local` cache
+/// (in front of `cache`), the change is also erased from every replica's local cache first.
 class CreditLogic {
  public:
-  /// `cache` may be nullptr (every check then reads PostgreSQL).
+  /// `cache` may be nullptr (every check then reads PostgreSQL); `local` needs `cache`.
   CreditLogic(common::PgPool& pg, SubjectCache* cache, const common::Clock& clock,
-              std::shared_ptr<const common::WorkingDayCalendar> calendar, CreditSettings settings);
+              std::shared_ptr<const common::WorkingDayCalendar> calendar, CreditSettings settings,
+              LocalCacheSync* local = nullptr);
 
   /// Loads the measures catalogue and the publication rules.
   absl::Status Init();
@@ -66,6 +69,7 @@ class CreditLogic {
   absl::StatusOr<events::v1::EventAck> DeliverEvent(const events::v1::EventEnvelope& envelope);
 
   const CreditSettings& settings() const { return settings_; }
+  const common::Clock& clock() const { return clock_; }
 
  private:
   absl::StatusOr<v1::RecordCreditEventResponse> RecordInTxn(
@@ -88,6 +92,7 @@ class CreditLogic {
 
   common::PgPool& pg_;
   SubjectCache* cache_;
+  LocalCacheSync* local_;
   const common::Clock& clock_;
   std::shared_ptr<const common::WorkingDayCalendar> calendar_;
   const CreditSettings settings_;

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "check_batcher.h"
 #include "credit_logic.h"
+#include "local_cache.h"
 #include "regsuite/common/server.h"
 #include "regsuite/credit/v1/credit.grpc.pb.h"
 
@@ -21,9 +22,10 @@ namespace regsuite::credit {
 /// worker pool (RunBlocking) and maps the result. No business rules here.
 class CreditServiceImpl : public v1::CreditService::CallbackService {
  public:
-  /// `batcher` (may be nullptr) serves single checks from the cache without the worker pool.
+  /// `batcher` (may be nullptr) serves single checks from the cache without the worker pool;
+  /// `local` (may be nullptr) answers them on the calling thread, before the batcher.
   CreditServiceImpl(CreditLogic& logic, common::WorkerPool& workers,
-                    CheckBatcher* batcher = nullptr);
+                    CheckBatcher* batcher = nullptr, LocalCache* local = nullptr);
 
   grpc::ServerUnaryReactor* CheckSubject(grpc::CallbackServerContext* ctx,
                                          const v1::CheckSubjectRequest* request,
@@ -84,6 +86,7 @@ class CreditServiceImpl : public v1::CreditService::CallbackService {
   CreditLogic& logic_;
   common::WorkerPool& workers_;
   CheckBatcher* batcher_;
+  LocalCache* local_;
 };
 
 /// Runs ExpireListings every `interval` on a background thread (safe on every replica: the

@@ -52,6 +52,14 @@ void AddCreditConfigKeys(common::ConfigSchema& schema) {
              "lifetime of a cached CheckSubject answer (entries are also invalidated on change)");
   schema.Add("credit.expiry_interval", ConfigType::kDuration, "3600s",
              "how often this replica runs the expiry job; 0s disables it");
+  schema.Add("credit.local_cache_enabled", ConfigType::kBool, "true",
+             "answer cached CheckSubject calls from an in-process cache in front of Redis (used "
+             "only while subscribed to the invalidation channel)");
+  schema.Add("credit.local_cache_max_entries", ConfigType::kInt, "1000000",
+             "bound of the in-process cache; a full shard (1/64 of it) is emptied to make room");
+  schema.Add("credit.local_cache_ack_timeout", ConfigType::kDuration, "200ms",
+             "how long a change waits for every replica to drop its in-process entries (then "
+             "it is logged, counted and returned anyway)");
 }
 
 absl::StatusOr<CreditSettings> ReadCreditSettings(const common::Config& config) {
@@ -102,6 +110,18 @@ absl::StatusOr<CreditSettings> ReadCreditSettings(const common::Config& config) 
     return absl::InvalidArgumentError("credit.cache_ttl: must be at least 1s");
   }
   s.expiry_interval = config.GetDuration("credit.expiry_interval");
+  s.local_cache_enabled = config.GetBool("credit.local_cache_enabled");
+  s.local_cache_max_entries = config.GetInt("credit.local_cache_max_entries");
+  if (s.local_cache_max_entries < 1 || s.local_cache_max_entries > 100'000'000) {
+    return absl::InvalidArgumentError(
+        "credit.local_cache_max_entries: must be between 1 and 100000000");
+  }
+  s.local_cache_ack_timeout = config.GetDuration("credit.local_cache_ack_timeout");
+  if (s.local_cache_ack_timeout < absl::Milliseconds(1) ||
+      s.local_cache_ack_timeout > absl::Seconds(10)) {
+    return absl::InvalidArgumentError(
+        "credit.local_cache_ack_timeout: must be between 1ms and 10s");
+  }
   return s;
 }
 

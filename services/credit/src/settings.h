@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+
 #include "absl/time/time.h"
 #include "regsuite/common/config.h"
 #include "rules.h"
@@ -13,6 +15,10 @@ struct CreditSettings {
   absl::Duration cache_ttl = absl::Minutes(10);
   // Period of the in-process expiry job; zero disables it (then call ExpireListings).
   absl::Duration expiry_interval = absl::Hours(1);
+  // The in-process cache in front of Redis (local_cache.h) and its invalidation channel.
+  bool local_cache_enabled = true;
+  int64_t local_cache_max_entries = 1'000'000;
+  absl::Duration local_cache_ack_timeout = absl::Milliseconds(200);
 };
 
 /// Adds the credit.* keys with their defaults.

@@ -1,9 +1,11 @@
 // The credit service against real PostgreSQL and Redis, through gRPC: the listing procedure,
 // idempotent records and automatic proposals, the multi-replica expiry job, read-your-writes
-// on the cached subject check, and checks answered from PostgreSQL while Redis is down.
+// on the cached subject check (Redis and every replica's local cache), and checks answered
+// from PostgreSQL while Redis or a replica's invalidation subscription is down.
 #include "credit_service.h"
 
 #include <grpcpp/grpcpp.h>
+#include <hiredis/hiredis.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -36,6 +38,8 @@ using regsuite::common::WorkerPool;
 using regsuite::credit::CreditLogic;
 using regsuite::credit::CreditServiceImpl;
 using regsuite::credit::CreditSettings;
+using regsuite::credit::LocalCache;
+using regsuite::credit::LocalCacheSync;
 using regsuite::credit::SubjectCache;
 
 namespace {
@@ -71,15 +75,28 @@ std::shared_ptr<const regsuite::common::WorkingDayCalendar> Calendar() {
       *regsuite::common::WorkingDayCalendar::Builtin());
 }
 
-// One service replica in-process, on its own PostgreSQL pool, Redis client and gRPC port.
+// The local cache's invalidation subscriber on the test Redis, or on a port where nothing
+// listens (the subscriber then never connects).
+LocalCacheSync::Options SyncOptions(const CreditSettings& settings, bool reachable) {
+  LocalCacheSync::Options options;
+  options.ack_timeout = settings.local_cache_ack_timeout;
+  options.redis = regsuite::testing::TestRedisOptions();
+  if (!reachable) options.redis.port = 1;
+  return options;
+}
+
+// One service replica in-process, on its own PostgreSQL pool, Redis client, local cache with
+// its invalidation subscriber, and gRPC port.
 struct Replica {
-  Replica(const std::string& schema, FakeClock& clock, CreditSettings settings = {})
+  Replica(const std::string& schema, FakeClock& clock, CreditSettings settings = {},
+          bool subscriber_reachable = true)
       : pg(regsuite::testing::TestPgOptions(schema)),
         redis(regsuite::testing::TestRedisOptions()),
         cache(redis, absl::Minutes(10)),
-        logic(pg, &cache, clock, Calendar(), settings),
+        sync(local, redis, SyncOptions(settings, subscriber_reachable)),
+        logic(pg, &cache, clock, Calendar(), settings, &sync),
         batcher(cache, clock),
-        service(logic, workers, &batcher) {
+        service(logic, workers, &batcher, &local) {
     RS_CHECK(logic.Init().ok());
     grpc::ServerBuilder builder;
     int port = 0;
@@ -98,6 +115,8 @@ struct Replica {
   PgPool pg;
   RedisClient redis;
   SubjectCache cache;
+  LocalCache local{1000};
+  LocalCacheSync sync;
   CreditLogic logic;
   WorkerPool workers{4, 1000};
   // CheckSubject's hot path (cache reads batched off the worker pool), as the binary wires it.
@@ -645,4 +664,114 @@ TEST_CASE(
   stale.set_etag("999");
   CHECK(Call(stub, &v1::CreditService::Stub::DecideListing, stale, &listing).error_code() ==
         grpc::StatusCode::ABORTED);
+}
+
+namespace {
+
+bool Subscribed(Replica& replica) {
+  return regsuite::testing::Eventually([&] { return replica.sync.subscribed(); },
+                                       absl::Seconds(10));
+}
+
+// Checks `uscc` until the replica answers it from its local cache.
+bool WarmLocally(Replica& replica, const std::string& uscc, absl::CivilDay today) {
+  for (int i = 0; i < 3; ++i) {
+    (void)Check(*replica.stub, uscc);
+    if (replica.local.Get(uscc, today) != nullptr) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a check on replica B right after DecideListing returned on replica A sees the new tier, "
+    "though B held the old one in its local cache") {
+  Schema schema;
+  FakeClock clock(absl::CivilSecond(2026, 3, 2, 10, 0, 0));
+  Replica a(schema.name, clock);
+  Replica b(schema.name, clock);
+  REQUIRE(Subscribed(a));
+  REQUIRE(Subscribed(b));
+  for (int i = 0; i < 5; ++i) {
+    const std::string uscc = FreshUscc();
+    REQUIRE(WarmLocally(a, uscc, clock.Today()));
+    REQUIRE(WarmLocally(b, uscc, clock.Today()));
+    const uint64_t hits_before = b.local.stats().hits;
+    CHECK(Check(*b.stub, uscc).tier() == v1::CREDIT_TIER_NORMAL);
+    CHECK(b.local.stats().hits == hits_before + 1);  // served on gRPC's thread, no Redis
+
+    ListBlack(*a.stub, uscc);
+    CHECK(Check(*b.stub, uscc).tier() == v1::CREDIT_TIER_BLACK);
+    CHECK(Check(*a.stub, uscc).tier() == v1::CREDIT_TIER_BLACK);
+    // Both caches hold the new tier again.
+    REQUIRE(WarmLocally(b, uscc, clock.Today()));
+    CHECK(b.local.Get(uscc, clock.Today())->tier() == v1::CREDIT_TIER_BLACK);
+  }
+  CHECK(a.sync.ack_timeouts() == 0);
+  CHECK(a.sync.publish_failures() == 0);
+}
+
+TEST_CASE(
+    "a replica whose invalidation subscriber is not connected bypasses its local cache and "
+    "sees every change") {
+  Schema schema;
+  FakeClock clock(absl::CivilSecond(2026, 3, 2, 10, 0, 0));
+  Replica a(schema.name, clock);
+  Replica cut_off(schema.name, clock, {}, /*subscriber_reachable=*/false);
+  REQUIRE(Subscribed(a));
+  const std::string uscc = FreshUscc();
+  for (int i = 0; i < 3; ++i) {
+    CHECK(Check(*cut_off.stub, uscc).tier() == v1::CREDIT_TIER_NORMAL);
+  }
+  CHECK_FALSE(cut_off.sync.subscribed());
+  CHECK(cut_off.local.Get(uscc, clock.Today()) == nullptr);
+  CHECK(cut_off.local.stats().entries == 0);
+  ListBlack(*a.stub, uscc);
+  CHECK(Check(*cut_off.stub, uscc).tier() == v1::CREDIT_TIER_BLACK);
+  CHECK(cut_off.local.stats().hits == 0);
+}
+
+TEST_CASE("a replica that loses its subscription empties its local cache until it resubscribes") {
+  Schema schema;
+  FakeClock clock(absl::CivilSecond(2026, 3, 2, 10, 0, 0));
+  Replica replica(schema.name, clock);
+  REQUIRE(Subscribed(replica));
+  const std::string uscc = FreshUscc();
+  REQUIRE(WarmLocally(replica, uscc, clock.Today()));
+  // Redis drops every subscriber connection (as on a restart or a network cut).
+  auto killed = replica.redis.Command({"CLIENT", "KILL", "TYPE", "pubsub"});
+  REQUIRE(killed.ok());
+  CHECK(regsuite::testing::Eventually(
+      [&] { return replica.local.Get(uscc, clock.Today()) == nullptr; }, absl::Seconds(10)));
+  REQUIRE(Subscribed(replica));
+  ListBlack(*replica.stub, uscc);
+  CHECK(Check(*replica.stub, uscc).tier() == v1::CREDIT_TIER_BLACK);
+  CHECK(WarmLocally(replica, uscc, clock.Today()));
+}
+
+TEST_CASE(
+    "a subscriber that never acknowledges makes the decision wait at most the ack timeout; the "
+    "timeout is counted and the decision succeeds") {
+  Schema schema;
+  FakeClock clock(absl::CivilSecond(2026, 3, 2, 10, 0, 0));
+  CreditSettings settings;
+  settings.local_cache_ack_timeout = absl::Milliseconds(50);
+  Replica replica(schema.name, clock, settings);
+  REQUIRE(Subscribed(replica));
+  // A stalled replica: subscribed, never reads its messages.
+  const auto redis = regsuite::testing::TestRedisOptions();
+  std::unique_ptr<redisContext, void (*)(redisContext*)> stalled(
+      redisConnect(redis.host.c_str(), redis.port), redisFree);
+  REQUIRE(stalled != nullptr);
+  REQUIRE(stalled->err == 0);
+  void* subscribed = redisCommand(stalled.get(), "SUBSCRIBE %s", LocalCacheSync::kChannel);
+  REQUIRE(subscribed != nullptr);
+  freeReplyObject(subscribed);
+
+  const std::string uscc = FreshUscc();
+  ListBlack(*replica.stub, uscc);  // every change of the procedure publishes
+  CHECK(replica.sync.ack_timeouts() >= 1);
+  CHECK(replica.sync.publish_failures() == 0);
+  CHECK(Check(*replica.stub, uscc).tier() == v1::CREDIT_TIER_BLACK);
 }
