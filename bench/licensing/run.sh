@@ -42,15 +42,15 @@ driver prepare "$WORK/requests.bin" "$((sent + 100))"
 (umask 077 && printf '%s\n' "$secret" >"$WORK/client.secret")
 
 names=(gateway licensing credit disclosure exchange inspection postgresql redis platform-stub)
-pids=()
-for name in "${names[@]:0:6}"; do pids+=("$(svc_pid "$INSTANCE" "$name")"); done
-pids+=("$(listener_pid $((PORT_POSTGRES + offset)))" \
+proc_pids=()
+for name in "${names[@]:0:6}"; do proc_pids+=("$(svc_pid "$INSTANCE" "$name")"); done
+proc_pids+=("$(listener_pid $((PORT_POSTGRES + offset)))" \
   "$(listener_pid $((PORT_REDIS + offset)))" "${stub_pid:-}")
 ticks() {  # Redis alone: its snapshot child may come and go
   local i
-  for i in "${!pids[@]}"; do
-    if [[ -z ${pids[i]} ]]; then echo 0; elif [[ ${names[i]} == redis ]]; then
-      cpu_ticks "${pids[i]}" alone; else cpu_ticks "${pids[i]}"; fi
+  for i in "${!proc_pids[@]}"; do
+    if [[ -z ${proc_pids[i]} ]]; then echo 0; elif [[ ${names[i]} == redis ]]; then
+      cpu_ticks "${proc_pids[i]}" alone; else cpu_ticks "${proc_pids[i]}"; fi
   done
 }
 mapfile -t before < <(ticks)

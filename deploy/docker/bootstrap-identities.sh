@@ -15,6 +15,9 @@ services=(licensing inspection credit disclosure exchange)
 
 allow=()
 for s in "${services[@]}"; do allow+=(--allow "regsuite.$s.v1.${s^}Service/*"); done
+# A service's own quota: its calls follow the bureau's traffic (licensing asks credit once per
+# application and delivers two events per decision), far above one client's default.
+quota=(--rate "${REGSUITE_SERVICE_CLIENT_RATE:-2000}" --burst "${REGSUITE_SERVICE_CLIENT_BURST:-2000}")
 
 umask 077
 mkdir -p -- "$identity_dir"
@@ -25,7 +28,7 @@ for s in "${services[@]}"; do
     continue
   fi
   if ! "$regctl" client create "svc-$s" --name "$s service" --kind service "${allow[@]}" \
-    --secret-out "$secret.tmp"; then
+    "${quota[@]}" --secret-out "$secret.tmp"; then
     echo "bootstrap: svc-$s exists without a secret file here: rotating its secret" >&2
     "$regctl" client rotate "svc-$s" --secret-out "$secret.tmp"
   fi

@@ -22,6 +22,9 @@
 #   REGSUITE_BUILD_DIR          build folder instead of build/
 #   REGSUITE_LOCAL_CONFIG_DIR   folder of <component>.conf files instead of deploy/local/config
 #   REGSUITE_LOCAL_SKIP_BUILD=1 `up` uses the binaries already built (no package check, no build)
+# The services' gateway identities (created on the first `up`) get a rate limit of
+# REGSUITE_SERVICE_CLIENT_RATE calls/s (default 2000) and burst REGSUITE_SERVICE_CLIENT_BURST
+# (default 2000); other clients keep the gateway's ratelimit.default_rate.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -216,10 +219,14 @@ ensure_clients() {
   for c in licensing inspection credit disclosure exchange; do
     svc_access+=(--allow "regsuite.$c.v1.${c^}Service/*")
   done
+  # A service's own quota: its calls follow the bureau's traffic (licensing asks credit once per
+  # application and delivers two events per decision), far above one client's default.
+  local quota=(--rate "${REGSUITE_SERVICE_CLIENT_RATE:-2000}" --burst "${REGSUITE_SERVICE_CLIENT_BURST:-2000}")
   for c in licensing inspection credit disclosure exchange; do
     [[ -s $SECRETS_DIR/svc-$c.secret ]] && continue
     (umask 077 && env "${regctl_env[@]}" "$BIN_DIR/regctl" client create "svc-$c" --name "$c service" \
-      --kind service "${svc_access[@]}" --secret-out "$SECRETS_DIR/svc-$c.secret" >/dev/null) ||
+      --kind service "${svc_access[@]}" "${quota[@]}" --secret-out "$SECRETS_DIR/svc-$c.secret" \
+      >/dev/null) ||
       die "could not create the gateway identity of $c"
   done
   if [[ ! -s $DEMO_CREDENTIALS ]]; then

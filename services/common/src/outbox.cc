@@ -76,18 +76,18 @@ absl::StatusOr<std::string> EnqueueOutbox(pqxx::work& txn, const OutboxEvent& ev
     return FieldError("event_id", "must be a UUID");
   }
   std::string event_id = event.event_id.empty() ? NewUuid() : event.event_id;
-  txn.exec_params(kInsertOutbox, event_id, event.aggregate_type, event.aggregate_id,
-                  event.event_type, event.target_method, TargetService(event.target_method),
-                  pqxx::binarystring(event.payload),
-                  event.trace_parent.empty() ? nullptr : event.trace_parent.c_str());
+  ExecPrepared(txn, kInsertOutbox, event_id, event.aggregate_type, event.aggregate_id,
+               event.event_type, event.target_method, TargetService(event.target_method),
+               pqxx::binarystring(event.payload),
+               event.trace_parent.empty() ? nullptr : event.trace_parent.c_str());
   return event_id;
 }
 
 absl::StatusOr<bool> ClaimInbox(pqxx::work& txn, absl::string_view event_id,
                                 absl::string_view source_service, absl::string_view event_type) {
   if (!IsUuid(event_id)) return FieldError("event_id", "must be a UUID");
-  auto result = txn.exec_params(kClaimInbox, std::string(event_id), std::string(source_service),
-                                std::string(event_type));
+  auto result = ExecPrepared(txn, kClaimInbox, std::string(event_id), std::string(source_service),
+                             std::string(event_type));
   return result.affected_rows() == 1;
 }
 
@@ -101,7 +101,7 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
   grpc::GenericStub stub(channel_);
   return pool_.Transact([&](pqxx::work& txn) -> absl::StatusOr<int> {
     std::vector<std::unique_ptr<Delivery>> batch;
-    for (const auto& row : txn.exec_params(kLockBatch, options_.batch_size)) {
+    for (const auto& row : ExecPrepared(txn, kLockBatch, options_.batch_size)) {
       auto d = std::make_unique<Delivery>();
       d->id = row[0].as<int64_t>();
       d->event_id = row[1].as<std::string>();
@@ -123,8 +123,8 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
       if (!d->trace_parent.empty()) d->context.AddMetadata("traceparent", d->trace_parent);
       if (options_.decorate_call) options_.decorate_call(d->context, d->method, d->payload);
       Delivery* raw = d.get();
-      stub.UnaryCall(&raw->context, raw->method, grpc::StubOptions(), &raw->request,
-                     &raw->response, [raw, &done](grpc::Status s) {
+      stub.UnaryCall(&raw->context, raw->method, grpc::StubOptions(), &raw->request, &raw->response,
+                     [raw, &done](grpc::Status s) {
                        raw->status = std::move(s);
                        done.count_down();
                      });
@@ -137,16 +137,16 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
         delivered_ids.push_back(d->id);
         continue;
       }
-      const double backoff = std::min(
-          absl::ToDoubleSeconds(options_.max_backoff),
-          absl::ToDoubleSeconds(options_.initial_backoff) * std::pow(2.0, std::min(d->attempts, 20)));
+      const double backoff = std::min(absl::ToDoubleSeconds(options_.max_backoff),
+                                      absl::ToDoubleSeconds(options_.initial_backoff) *
+                                          std::pow(2.0, std::min(d->attempts, 20)));
       std::string error = absl::StrCat(d->status.error_code(), ": ", d->status.error_message());
-      txn.exec_params(kMarkFailed, d->id, error, backoff);
+      ExecPrepared(txn, kMarkFailed, d->id, error, backoff);
       LogWarn("outbox delivery failed; will retry",
               {{"event_id", d->event_id}, {"method", d->method}, {"error", error}});
     }
     if (!delivered_ids.empty()) {
-      txn.exec_params(kMarkDelivered, absl::StrCat("{", absl::StrJoin(delivered_ids, ","), "}"));
+      ExecPrepared(txn, kMarkDelivered, absl::StrCat("{", absl::StrJoin(delivered_ids, ","), "}"));
     }
     const int delivered = static_cast<int>(delivered_ids.size());
     delivered_total_ += delivered;

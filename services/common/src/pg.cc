@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "regsuite/common/config.h"
 #include "regsuite/common/log.h"
@@ -24,8 +25,9 @@ std::string Quote(absl::string_view value) {
 std::string PgOptions::ConnectionString() const {
   // libpq's connect_timeout is whole seconds and at least 2.
   int64_t connect_s = std::max<int64_t>(2, absl::ToInt64Seconds(connect_timeout));
-  std::string options = absl::StrCat("-c statement_timeout=", absl::ToInt64Milliseconds(statement_timeout),
-                                     " -c search_path=", search_path);
+  std::string options =
+      absl::StrCat("-c statement_timeout=", absl::ToInt64Milliseconds(statement_timeout),
+                   " -c search_path=", search_path);
   return absl::StrCat("host=", Quote(host), " port=", port, " dbname=", Quote(dbname),
                       " user=", Quote(user), " password=", Quote(password),
                       " connect_timeout=", connect_s, " application_name=", Quote(application_name),
@@ -105,6 +107,10 @@ PgPool::Lease::~Lease() {
   }
 }
 
+std::string PreparedStatementName(absl::string_view sql) {
+  return absl::StrCat("rs_", absl::Hex(absl::HashOf(sql), absl::kZeroPad16));
+}
+
 PgPool::PgPool(PgOptions options) : options_(std::move(options)) {}
 
 PgPool::~PgPool() = default;
@@ -164,8 +170,8 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
     bool timed_out = cv_.wait_until(lock, deadline) == std::cv_status::timeout;
     --waiting_;
     if (timed_out && idle_.empty() && size_ >= options_.pool_size) {
-      return absl::UnavailableError(absl::StrCat("postgres: all ", options_.pool_size,
-                                                 " pooled connections busy"));
+      return absl::UnavailableError(
+          absl::StrCat("postgres: all ", options_.pool_size, " pooled connections busy"));
     }
   }
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "regsuite/common/pg.h"
 #include "absl/strings/strip.h"
 #include "proto_json.h"
 #include "publication_rules.h"
@@ -185,7 +186,8 @@ absl::StatusOr<std::optional<std::string>> Publications::FindBySource(pqxx::work
                                                                       const std::string& service,
                                                                       const std::string& source_id,
                                                                       v1::RecordCategory category) {
-  pqxx::result r = txn.exec_params(kSelectBySource, service, source_id, static_cast<int>(category));
+  pqxx::result r =
+      common::ExecPrepared(txn, kSelectBySource, service, source_id, static_cast<int>(category));
   if (r.empty()) return std::optional<std::string>();
   return std::optional<std::string>(r[0][0].c_str());
 }
@@ -252,8 +254,8 @@ absl::StatusOr<PublishedRecord> Publications::Save(pqxx::work& txn, PublishedRec
   *original.mutable_update_time() = ToTimestamp(clock_.Now());
   PublishedRecord masked = MaskRecord(original);
   std::string certificate = original.has_licence() ? original.licence().certificate_no() : "";
-  pqxx::result r = txn.exec_params(
-      kUpdateRecord, original.index_no(), static_cast<int>(original.status()), original.uscc(),
+  pqxx::result r = common::ExecPrepared(
+      txn, kUpdateRecord, original.index_no(), static_cast<int>(original.status()), original.uscc(),
       certificate, original.decision_date(), original.publication_due_date(),
       original.publish_date(), original.publication_end_date(), original.withdrawal_due_date(),
       original.removed_date(), SearchableText(masked), ToJson(masked), ToJson(original));
@@ -356,7 +358,7 @@ absl::StatusOr<PublishedRecord> Publications::PublishInTxn(
   if (record.status() == v1::RECORD_STATUS_PUBLISHED) record.set_publish_date(FormatDate(today));
 
   const int year = static_cast<int>(today.year());
-  pqxx::result seq_row = txn.exec_params(kNextSeq, year);
+  pqxx::result seq_row = common::ExecPrepared(txn, kNextSeq, year);
   const int64_t seq = seq_row[0][0].as<int64_t>();
   record.set_index_no(FormatIndexNo(settings_.agency_code, year, seq));
   *record.mutable_create_time() = ToTimestamp(now);
@@ -364,8 +366,8 @@ absl::StatusOr<PublishedRecord> Publications::PublishInTxn(
 
   PublishedRecord masked = MaskRecord(record);
   std::string certificate = record.has_licence() ? record.licence().certificate_no() : "";
-  pqxx::result inserted = txn.exec_params(
-      kInsertRecord, record.index_no(), year, seq, static_cast<int>(record.category()),
+  pqxx::result inserted = common::ExecPrepared(
+      txn, kInsertRecord, record.index_no(), year, seq, static_cast<int>(record.category()),
       static_cast<int>(record.status()), source->service(), source->source_id(), record.uscc(),
       certificate, record.decision_date(), record.publication_due_date(), record.publish_date(),
       record.publication_end_date(), std::string(), std::string(), SearchableText(masked),

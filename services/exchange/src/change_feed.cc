@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "regsuite/common/pg.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::exchange {
@@ -52,9 +53,9 @@ int64_t CursorOf(const v1::Change& change) {
 }
 
 absl::StatusOr<int64_t> ChangeFeed::Append(pqxx::work& txn, const FeedEntry& entry) {
-  txn.exec(kLockAppend);
-  pqxx::result r = txn.exec_params(
-      kInsertChange, static_cast<int>(entry.entity_type), entry.entity_id,
+  common::ExecPrepared(txn, kLockAppend);
+  pqxx::result r = common::ExecPrepared(
+      txn, kInsertChange, static_cast<int>(entry.entity_type), entry.entity_id,
       static_cast<int>(entry.operation), entry.payload_json, entry.payload_type,
       absl::ToDoubleSeconds(entry.occurred_at - absl::UnixEpoch()), entry.source_event_id);
   return r[0][0].as<int64_t>();

@@ -277,7 +277,7 @@ LicensingLogic::LicensingLogic(common::PgPool& pg, const common::Clock& clock,
 absl::StatusOr<v1::PermitType> LicensingLogic::LoadPermitType(pqxx::work& txn,
                                                               const std::string& code,
                                                               absl::CivilDay as_of) {
-  auto rows = txn.exec_params(kSelectPermitTypeAsOf, code, FormatDate(as_of));
+  auto rows = common::ExecPrepared(txn, kSelectPermitTypeAsOf, code, FormatDate(as_of));
   if (rows.empty()) {
     return absl::NotFoundError(
         absl::StrCat("permit type '", code, "' not found (in force on ", FormatDate(as_of), ")"));
@@ -291,7 +291,7 @@ absl::StatusOr<v1::PermitType> LicensingLogic::LoadPermitType(pqxx::work& txn,
 absl::StatusOr<v1::PermitType> LicensingLogic::LoadPermitTypeVersion(
     pqxx::work& txn, const std::string& code, const std::string& effective_from) {
   if (effective_from.empty()) return LoadPermitType(txn, code, Today());
-  auto rows = txn.exec_params(kSelectPermitTypeVersion, code, effective_from);
+  auto rows = common::ExecPrepared(txn, kSelectPermitTypeVersion, code, effective_from);
   if (rows.empty()) return LoadPermitType(txn, code, Today());
   v1::PermitType type;
   if (auto s = FromJson(rows[0][0].as<std::string>(), &type); !s.ok()) return s;
@@ -307,7 +307,8 @@ absl::Status LicensingLogic::ListPermitTypes(const v1::ListPermitTypesRequest& r
   if (!offset.ok()) return offset.status();
   int size = PageSize(req.page_size());
   return pg_.Transact([&](pqxx::work& txn) -> absl::Status {
-    auto rows = txn.exec_params(kListPermitTypes, FormatDate(*as_of), req.commitment_eligible_only());
+    auto rows =
+        txn.exec_params(kListPermitTypes, FormatDate(*as_of), req.commitment_eligible_only());
     for (int i = *offset; i < static_cast<int>(rows.size()) && i < *offset + size; ++i) {
       auto* type = resp->add_permit_types();
       if (auto s = FromJson(rows[i][0].as<std::string>(), type); !s.ok()) return s;
@@ -395,7 +396,7 @@ absl::Status LicensingLogic::UpsertPermitType(const v1::UpsertPermitTypeRequest&
   type.clear_etag();
   return pg_.Transact([&](pqxx::work& txn) -> absl::Status {
     if (!req.etag().empty()) {
-      auto rows = txn.exec_params(kSelectPermitTypeVersion, code, type.effective_from());
+      auto rows = common::ExecPrepared(txn, kSelectPermitTypeVersion, code, type.effective_from());
       std::string current = rows.empty() ? "" : rows[0][1].as<std::string>();
       if (current != req.etag()) {
         return absl::AbortedError(
@@ -416,7 +417,8 @@ absl::Status LicensingLogic::UpsertPermitType(const v1::UpsertPermitTypeRequest&
 
 absl::StatusOr<LicensingLogic::LoadedApplication> LicensingLogic::LoadApplication(
     pqxx::work& txn, const std::string& id, bool for_update) {
-  auto rows = txn.exec_params(for_update ? kSelectApplicationForUpdate : kSelectApplication, id);
+  auto rows = for_update ? common::ExecPrepared(txn, kSelectApplicationForUpdate, id)
+                         : common::ExecPrepared(txn, kSelectApplication, id);
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("application '", id, "' not found"));
   LoadedApplication loaded;
   if (auto s = FromJson(rows[0][0].as<std::string>(), &loaded.app); !s.ok()) return s;
@@ -444,20 +446,26 @@ absl::Status LicensingLogic::SaveApplication(pqxx::work& txn, LoadedApplication&
       }
     }
   }
-  bool instant = app.review_route() == v1::REVIEW_ROUTE_INSTANT &&
-                 app.has_decision() && app.decision().automatic();
-  const char* sql = insert ? kInsertApplication : kUpdateApplication;
-  txn.exec_params(sql, app.application_id(), insert ? loaded.idempotency_key : std::string(),
-                  EnumShort(v1::ApplicationKind_Name(app.kind()), "APPLICATION_KIND_"),
-                  app.permit_type_code(), app.applicant().uscc(), StatusName(app.status()),
-                  RouteName(app.review_route()), FormatDate(DayOf(app.received_at())),
-                  app.accepted_date(), app.due_date(), app.promised_due_date(), decided_date,
-                  decision_wd, instant,
-                  app.has_commitment_check() ? CheckStatusName(app.commitment_check().status())
-                                             : std::string(),
-                  app.has_commitment_check() && app.commitment_check().status() ==
-                                                    v1::COMMITMENT_CHECK_STATUS_FALSE_COMMITMENT,
-                  app.renewal_of_certificate_no(), ToJson(app));
+  bool instant = app.review_route() == v1::REVIEW_ROUTE_INSTANT && app.has_decision() &&
+                 app.decision().automatic();
+  auto save = [&](const auto& sql) {
+    common::ExecPrepared(
+        txn, sql, app.application_id(), insert ? loaded.idempotency_key : std::string(),
+        EnumShort(v1::ApplicationKind_Name(app.kind()), "APPLICATION_KIND_"),
+        app.permit_type_code(), app.applicant().uscc(), StatusName(app.status()),
+        RouteName(app.review_route()), FormatDate(DayOf(app.received_at())), app.accepted_date(),
+        app.due_date(), app.promised_due_date(), decided_date, decision_wd, instant,
+        app.has_commitment_check() ? CheckStatusName(app.commitment_check().status())
+                                   : std::string(),
+        app.has_commitment_check() &&
+            app.commitment_check().status() == v1::COMMITMENT_CHECK_STATUS_FALSE_COMMITMENT,
+        app.renewal_of_certificate_no(), ToJson(app));
+  };
+  if (insert) {
+    save(kInsertApplication);
+  } else {
+    save(kUpdateApplication);
+  }
   std::vector<std::string> from, to, actor, reason, at;
   for (int i = loaded.transitions_at_load; i < app.transitions_size(); ++i) {
     const auto& t = app.transitions(i);
@@ -468,9 +476,9 @@ absl::Status LicensingLogic::SaveApplication(pqxx::work& txn, LoadedApplication&
     at.push_back(absl::StrCat(t.at().seconds()));
   }
   if (!from.empty()) {
-    txn.exec_params(kInsertTransitions, app.application_id(), common::PgTextArray(from),
-                    common::PgTextArray(to), common::PgTextArray(actor),
-                    common::PgTextArray(reason), common::PgTextArray(at));
+    common::ExecPrepared(txn, kInsertTransitions, app.application_id(), common::PgTextArray(from),
+                         common::PgTextArray(to), common::PgTextArray(actor),
+                         common::PgTextArray(reason), common::PgTextArray(at));
   }
   loaded.transitions_at_load = app.transitions_size();
   loaded.version = insert ? 1 : loaded.version + 1;
@@ -479,7 +487,8 @@ absl::Status LicensingLogic::SaveApplication(pqxx::work& txn, LoadedApplication&
 
 absl::StatusOr<LicensingLogic::LoadedCertificate> LicensingLogic::LoadCertificate(
     pqxx::work& txn, const std::string& no, bool for_update) {
-  auto rows = txn.exec_params(for_update ? kSelectCertificateForUpdate : kSelectCertificate, no);
+  auto rows = for_update ? common::ExecPrepared(txn, kSelectCertificateForUpdate, no)
+                         : common::ExecPrepared(txn, kSelectCertificate, no);
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("certificate '", no, "' not found"));
   LoadedCertificate loaded;
   if (auto s = FromJson(rows[0][0].as<std::string>(), &loaded.cert); !s.ok()) return s;
@@ -493,12 +502,13 @@ absl::Status LicensingLogic::SaveCertificate(pqxx::work& txn, LoadedCertificate&
   c.clear_etag();
   SetTime(c.mutable_update_time(), clock_.Now());
   if (insert) {
-    txn.exec_params(kInsertCertificate, c.certificate_no(), c.application_id(),
-                    c.holder().uscc(), c.permit_type_code(), CertificateStatusName(c.status()),
-                    c.valid_until(), c.suspended_until(), c.verification_code(), ToJson(c));
+    common::ExecPrepared(txn, kInsertCertificate, c.certificate_no(), c.application_id(),
+                         c.holder().uscc(), c.permit_type_code(), CertificateStatusName(c.status()),
+                         c.valid_until(), c.suspended_until(), c.verification_code(), ToJson(c));
   } else {
-    txn.exec_params(kUpdateCertificate, c.certificate_no(), CertificateStatusName(c.status()),
-                    c.valid_until(), c.suspended_until(), ToJson(c));
+    common::ExecPrepared(txn, kUpdateCertificate, c.certificate_no(),
+                         CertificateStatusName(c.status()), c.valid_until(), c.suspended_until(),
+                         ToJson(c));
   }
   loaded.version = insert ? 1 : loaded.version + 1;
   c.set_etag(absl::StrCat(loaded.version));
@@ -535,8 +545,8 @@ absl::Status LicensingLogic::RecomputeDueDates(v1::Application& app, const v1::P
   auto intervals = SuspensionIntervals(app, Today());
   if (!intervals.ok()) return intervals.status();
   int extension = app.has_extension() ? app.extension().working_days() : 0;
-  auto due = DecisionDueDate(*calendar_, *accepted, type.statutory_working_days() + extension,
-                             *intervals);
+  auto due =
+      DecisionDueDate(*calendar_, *accepted, type.statutory_working_days() + extension, *intervals);
   if (!due.ok()) return due.status();
   auto promised = DecisionDueDate(*calendar_, *accepted, type.promised_working_days(), *intervals);
   if (!promised.ok()) return promised.status();
@@ -546,18 +556,19 @@ absl::Status LicensingLogic::RecomputeDueDates(v1::Application& app, const v1::P
 }
 
 absl::StatusOr<std::string> LicensingLogic::NextNumber(pqxx::work& txn, const std::string& scope,
-                                                      int year, const ReservedNumbers* reserved) {
+                                                       int year, const ReservedNumbers* reserved) {
   if (reserved != nullptr) {
     if (auto it = reserved->find(scope); it != reserved->end()) return it->second;
   }
-  auto rows = txn.exec_params(kNextNumber, scope, year);
+  auto rows = common::ExecPrepared(txn, kNextNumber, scope, year);
   return rows[0][0].as<std::string>();
 }
 
 LicensingLogic::ReservedNumbers LicensingLogic::ReserveNumbers(
     pqxx::work& txn, const std::vector<std::string>& scopes, int year) {
   ReservedNumbers out;
-  for (const auto& row : txn.exec_params(kNextNumbers, common::PgTextArray(scopes), year)) {
+  for (const auto& row :
+       common::ExecPrepared(txn, kNextNumbers, common::PgTextArray(scopes), year)) {
     out[row[0].as<std::string>()] = row[1].as<std::string>();
   }
   return out;
@@ -591,9 +602,9 @@ absl::Status EnqueueToAll(pqxx::work& txn, std::initializer_list<const char*> ta
                           absl::string_view event_type, const google::protobuf::Message& payload,
                           absl::Time at, std::string event_id = {}) {
   for (const char* target : targets) {
-    auto event = common::MakeEnvelopeEvent(kService, common::DeliverEventMethod(target),
-                                           aggregate_type, aggregate_id, event_type, payload, at,
-                                           event_id);
+    auto event =
+        common::MakeEnvelopeEvent(kService, common::DeliverEventMethod(target), aggregate_type,
+                                  aggregate_id, event_type, payload, at, event_id);
     auto id = common::EnqueueOutbox(txn, event);
     if (!id.ok()) return id.status();
     event_id = *id;
@@ -684,7 +695,8 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
   if (decision_no.empty()) {
     auto n = NextNumber(txn, "decision", year, reserved);
     if (!n.ok()) return n.status();
-    decision->set_decision_no(absl::StrCat(options_.decision_no_prefix, "〔", year, "〕", *n, "号"));
+    decision->set_decision_no(
+        absl::StrCat(options_.decision_no_prefix, "〔", year, "〕", *n, "号"));
   } else {
     decision->set_decision_no(decision_no);
   }
@@ -699,8 +711,8 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
   if (!seq.ok()) return seq.status();
   int64_t seq_value = 0;
   (void)absl::SimpleAtoi(*seq, &seq_value);
-  c.set_certificate_no(absl::StrFormat("%s-%s-%d-%06d", options_.certificate_no_prefix,
-                                       type.code(), year, seq_value));
+  c.set_certificate_no(absl::StrFormat("%s-%s-%d-%06d", options_.certificate_no_prefix, type.code(),
+                                       year, seq_value));
   c.set_verification_code(NewVerificationCode());
   c.set_certificate_name(type.certificate_name().empty() ? type.name() : type.certificate_name());
   c.set_permit_type_code(type.code());
@@ -751,7 +763,7 @@ absl::Status LicensingLogic::ChangeCertificateStatus(pqxx::work& txn, LoadedCert
   c.set_status(change.to);
   c.set_status_reason(change.reason);
   c.set_suspended_until(change.to == v1::CERTIFICATE_STATUS_SUSPENDED ? change.suspended_until
-                                                                       : std::string());
+                                                                      : std::string());
   if (auto s = SaveCertificate(txn, loaded, false); !s.ok()) return s;
   return EnqueueCertificateStatus(txn, c, previous, change);
 }
@@ -766,8 +778,7 @@ absl::Status LicensingLogic::SubmitApplication(const v1::SubmitApplicationReques
 }
 
 absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& req,
-                                            const std::string& renewal_of,
-                                            v1::Application* resp) {
+                                            const std::string& renewal_of, v1::Application* resp) {
   if (auto s = Required(req.permit_type_code(), "permit_type_code"); !s.ok()) return s;
   auto uscc = common::Uscc::Parse(req.applicant().uscc());
   if (!uscc.ok()) return uscc.status();
@@ -789,7 +800,7 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
   auto prepared = pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<Prepared> {
     Prepared p;
     if (!req.idempotency_key().empty()) {
-      auto rows = txn.exec_params(kSelectApplicationByKey, req.idempotency_key());
+      auto rows = common::ExecPrepared(txn, kSelectApplicationByKey, req.idempotency_key());
       if (!rows.empty()) {
         p.retried = true;
         if (auto s = Respond(txn, rows[0][0].as<std::string>(), resp); !s.ok()) return s;
@@ -802,7 +813,7 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
     if (auto s = ValidateSuppliedMaterials(p.type, supplied, "materials"); !s.ok()) return s;
     p.missing = CheckMaterials(p.type, supplied, today);
     p.past_false_commitment =
-        txn.exec_params(kPastFalseCommitment, applicant.uscc())[0][0].as<bool>();
+        common::ExecPrepared(txn, kPastFalseCommitment, applicant.uscc())[0][0].as<bool>();
     return p;
   });
   if (!prepared.ok()) return prepared.status();
@@ -904,11 +915,11 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
         if (!check_due.ok()) return check_due.status();
         app.mutable_commitment_check()->set_status(v1::COMMITMENT_CHECK_STATUS_PENDING);
         app.mutable_commitment_check()->set_due_date(FormatDate(*check_due));
-        if (auto s = Approve(txn, app, type, "system:告知承诺",
-                             "告知承诺制 instant approval (国办发〔2020〕42号); post-approval check due " +
-                                 FormatDate(*check_due),
-                             "", "", /*automatic=*/true, events::v1::LICENSING_OUTCOME_APPROVED,
-                             &reserved);
+        if (auto s = Approve(
+                txn, app, type, "system:告知承诺",
+                "告知承诺制 instant approval (国办发〔2020〕42号); post-approval check due " +
+                    FormatDate(*check_due),
+                "", "", /*automatic=*/true, events::v1::LICENSING_OUTCOME_APPROVED, &reserved);
             !s.ok()) {
           return s;
         }
@@ -923,7 +934,7 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
   if (!id.ok() && absl::IsAlreadyExists(id.status()) && !req.idempotency_key().empty()) {
     // A concurrent retry with the same key won the race: answer with its application.
     auto existing = pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<std::string> {
-      auto rows = txn.exec_params(kSelectApplicationByKey, req.idempotency_key());
+      auto rows = common::ExecPrepared(txn, kSelectApplicationByKey, req.idempotency_key());
       if (rows.empty()) return id.status();
       return rows[0][0].as<std::string>();
     });
@@ -962,9 +973,8 @@ absl::Status LicensingLogic::ListApplications(const v1::ListApplicationsRequest&
     if (!limit.ok()) return limit.status();
     due_limit = FormatDate(*limit);
   }
-  std::string status = req.status() == v1::APPLICATION_STATUS_UNSPECIFIED
-                           ? std::string()
-                           : StatusName(req.status());
+  std::string status =
+      req.status() == v1::APPLICATION_STATUS_UNSPECIFIED ? std::string() : StatusName(req.status());
   return pg_.Transact([&](pqxx::work& txn) -> absl::Status {
     auto rows = txn.exec_params(kListApplications, req.uscc(), req.permit_type_code(), status,
                                 req.received_from(), req.received_to(), req.overdue_only(),
@@ -996,8 +1006,8 @@ absl::Status LicensingLogic::MutateApplication(
     auto loaded = LoadApplication(txn, application_id, /*for_update=*/true);
     if (!loaded.ok()) return loaded.status();
     if (auto s = CheckEtag(etag, loaded->version); !s.ok()) return s;
-    auto type = LoadPermitTypeVersion(txn, loaded->app.permit_type_code(),
-                                      loaded->app.rule_version());
+    auto type =
+        LoadPermitTypeVersion(txn, loaded->app.permit_type_code(), loaded->app.rule_version());
     if (!type.ok()) return type.status();
     if (auto s = change(txn, *loaded, *type); !s.ok()) return s;
     if (auto s = SaveApplication(txn, *loaded, /*insert=*/false); !s.ok()) return s;
@@ -1087,9 +1097,11 @@ absl::Status LicensingLogic::AcceptApplication(const v1::AcceptApplicationReques
           if (!deficient.count(m.code())) uncovered.push_back(m.code());
         }
         if (!uncovered.empty()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "application is ", StatusName(app.status()), "; cannot accept: materials still "
-              "missing or defective: ", absl::StrJoin(uncovered, ", ")));
+          return absl::FailedPreconditionError(absl::StrCat("application is ",
+                                                            StatusName(app.status()),
+                                                            "; cannot accept: materials still "
+                                                            "missing or defective: ",
+                                                            absl::StrJoin(uncovered, ", ")));
         }
         for (const auto& code : deficient) {
           const v1::MissingMaterial* found = nullptr;
@@ -1120,12 +1132,14 @@ absl::Status LicensingLogic::AcceptApplication(const v1::AcceptApplicationReques
           }
         }
         if (auto s = StartClock(app, type, today); !s.ok()) return s;
-        if (app.complete_materials_date().empty()) app.set_complete_materials_date(FormatDate(today));
-        AddTransition(app,
-                      deficient.empty() ? v1::APPLICATION_STATUS_ACCEPTED
-                                        : v1::APPLICATION_STATUS_ACCEPTED_WITH_DEFICIENCY,
-                      req.accepted_by(),
-                      deficient.empty() ? "accepted (受理)" : "accepted with deficiency (容缺受理)");
+        if (app.complete_materials_date().empty())
+          app.set_complete_materials_date(FormatDate(today));
+        AddTransition(
+            app,
+            deficient.empty() ? v1::APPLICATION_STATUS_ACCEPTED
+                              : v1::APPLICATION_STATUS_ACCEPTED_WITH_DEFICIENCY,
+            req.accepted_by(),
+            deficient.empty() ? "accepted (受理)" : "accepted with deficiency (容缺受理)");
         return absl::OkStatus();
       },
       resp);
@@ -1191,11 +1205,11 @@ absl::Status LicensingLogic::SuspendApplication(const v1::SuspendApplicationRequ
         s->set_from_date(FormatDate(*from));
         s->set_max_end_date(FormatDate(*max_end));
         s->set_suspended_by(req.suspended_by());
-        AddTransition(app, v1::APPLICATION_STATUS_SUSPENDED, req.suspended_by(),
-                      absl::StrCat(v1::SuspensionReason_Name(req.reason()), " from ",
-                                   FormatDate(*from), " (max ", max_wd, " WD, until ",
-                                   FormatDate(*max_end), ")",
-                                   req.note().empty() ? "" : ": ", req.note()));
+        AddTransition(
+            app, v1::APPLICATION_STATUS_SUSPENDED, req.suspended_by(),
+            absl::StrCat(v1::SuspensionReason_Name(req.reason()), " from ", FormatDate(*from),
+                         " (max ", max_wd, " WD, until ", FormatDate(*max_end), ")",
+                         req.note().empty() ? "" : ": ", req.note()));
         return absl::OkStatus();
       },
       resp);
@@ -1250,15 +1264,15 @@ absl::Status LicensingLogic::ExtendApplication(const v1::ExtendApplicationReques
           return StateError("application", StatusName(status), "extend");
         }
         if (app.has_extension()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "application is ", StatusName(status),
-              " and was already extended once; cannot extend again (Art 42)"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("application is ", StatusName(status),
+                           " and was already extended once; cannot extend again (Art 42)"));
         }
         int wd = req.working_days() == 0 ? type.extension_working_days() : req.working_days();
         if (wd > type.extension_working_days() || wd <= 0) {
-          return FieldError("working_days", absl::StrCat("must be between 1 and ",
-                                                         type.extension_working_days(),
-                                                         " (Art 42)"));
+          return FieldError(
+              "working_days",
+              absl::StrCat("must be between 1 and ", type.extension_working_days(), " (Art 42)"));
         }
         auto* e = app.mutable_extension();
         e->set_working_days(wd);
@@ -1271,8 +1285,8 @@ absl::Status LicensingLogic::ExtendApplication(const v1::ExtendApplicationReques
         t->set_from_status(status);
         t->set_to_status(status);
         t->set_actor(req.approved_by());
-        t->set_reason(absl::StrCat("extended by ", wd, " WD to ", app.due_date(), ": ",
-                                   req.reason()));
+        t->set_reason(
+            absl::StrCat("extended by ", wd, " WD to ", app.due_date(), ": ", req.reason()));
         SetTime(t->mutable_at(), clock_.Now());
         return absl::OkStatus();
       },
@@ -1283,7 +1297,8 @@ absl::Status LicensingLogic::DecideApplication(const v1::DecideApplicationReques
                                                v1::Application* resp) {
   if (auto s = Required(req.decided_by(), "decided_by"); !s.ok()) return s;
   if (!req.approve()) {
-    if (auto s = Required(req.reason(), "reason", "required for a denial: written reasons (Art 38)");
+    if (auto s =
+            Required(req.reason(), "reason", "required for a denial: written reasons (Art 38)");
         !s.ok()) {
       return s;
     }
@@ -1357,13 +1372,13 @@ absl::Status LicensingLogic::RecordCommitmentCheck(const v1::RecordCommitmentChe
         v1::Application& app = loaded.app;
         if (app.status() != v1::APPLICATION_STATUS_APPROVED || !app.has_commitment_check() ||
             app.commitment_check().status() != v1::COMMITMENT_CHECK_STATUS_PENDING) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "application is ", StatusName(app.status()),
-              app.has_commitment_check()
-                  ? absl::StrCat(" with commitment check ",
-                                 CheckStatusName(app.commitment_check().status()))
-                  : " without a pending commitment check",
-              "; cannot record a commitment check"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("application is ", StatusName(app.status()),
+                           app.has_commitment_check()
+                               ? absl::StrCat(" with commitment check ",
+                                              CheckStatusName(app.commitment_check().status()))
+                               : " without a pending commitment check",
+                           "; cannot record a commitment check"));
         }
         auto* check = app.mutable_commitment_check();
         check->set_status(req.false_commitment() ? v1::COMMITMENT_CHECK_STATUS_FALSE_COMMITMENT
@@ -1476,7 +1491,8 @@ absl::Status LicensingLogic::ListExpiringCertificates(
       if (auto s = FromJson(rows[i][0].as<std::string>(), c); !s.ok()) return s;
       c->set_etag(rows[i][1].as<std::string>());
     }
-    if (static_cast<int>(rows.size()) > size) resp->set_next_page_token(absl::StrCat(*offset + size));
+    if (static_cast<int>(rows.size()) > size)
+      resp->set_next_page_token(absl::StrCat(*offset + size));
     return absl::OkStatus();
   });
 }
@@ -1501,9 +1517,8 @@ absl::Status LicensingLogic::RenewCertificate(const v1::RenewCertificateRequest&
     }
     auto pending = txn.exec_params(kPendingRenewal, c.certificate_no());
     if (!pending.empty()) {
-      return absl::AlreadyExistsError(absl::StrCat("renewal application ",
-                                                   pending[0][0].as<std::string>(),
-                                                   " is already pending"));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "renewal application ", pending[0][0].as<std::string>(), " is already pending"));
     }
     return c;
   });
@@ -1560,11 +1575,13 @@ absl::Status LicensingLogic::SuspendCertificate(const v1::SuspendCertificateRequ
         if (loaded.cert.status() != v1::CERTIFICATE_STATUS_VALID) {
           return StateError("certificate", CertificateStatusName(loaded.cert.status()), "suspend");
         }
-        return ChangeCertificateStatus(
-            txn, loaded,
-            {.to = v1::CERTIFICATE_STATUS_SUSPENDED, .reason = req.reason(),
-             .decision_no = req.decision_no(), .source_case_id = req.source_case_id(),
-             .actor = req.ordered_by(), .suspended_until = req.suspended_until()});
+        return ChangeCertificateStatus(txn, loaded,
+                                       {.to = v1::CERTIFICATE_STATUS_SUSPENDED,
+                                        .reason = req.reason(),
+                                        .decision_no = req.decision_no(),
+                                        .source_case_id = req.source_case_id(),
+                                        .actor = req.ordered_by(),
+                                        .suspended_until = req.suspended_until()});
       },
       resp);
 }
@@ -1599,11 +1616,12 @@ absl::Status LicensingLogic::RevokeCertificate(const v1::RevokeCertificateReques
         if (status != v1::CERTIFICATE_STATUS_VALID && status != v1::CERTIFICATE_STATUS_SUSPENDED) {
           return StateError("certificate", CertificateStatusName(status), "revoke");
         }
-        return ChangeCertificateStatus(
-            txn, loaded,
-            {.to = v1::CERTIFICATE_STATUS_REVOKED, .reason = req.reason(),
-             .decision_no = req.decision_no(), .source_case_id = req.source_case_id(),
-             .actor = req.ordered_by()});
+        return ChangeCertificateStatus(txn, loaded,
+                                       {.to = v1::CERTIFICATE_STATUS_REVOKED,
+                                        .reason = req.reason(),
+                                        .decision_no = req.decision_no(),
+                                        .source_case_id = req.source_case_id(),
+                                        .actor = req.ordered_by()});
       },
       resp);
 }
@@ -1618,10 +1636,10 @@ absl::Status LicensingLogic::CancelCertificate(const v1::CancelCertificateReques
         if (loaded.cert.status() == v1::CERTIFICATE_STATUS_CANCELLED) {
           return StateError("certificate", "CANCELLED", "cancel");
         }
-        return ChangeCertificateStatus(
-            txn, loaded,
-            {.to = v1::CERTIFICATE_STATUS_CANCELLED, .reason = req.reason(),
-             .actor = req.ordered_by()});
+        return ChangeCertificateStatus(txn, loaded,
+                                       {.to = v1::CERTIFICATE_STATUS_CANCELLED,
+                                        .reason = req.reason(),
+                                        .actor = req.ordered_by()});
       },
       resp);
 }
@@ -1985,8 +2003,7 @@ absl::Status LicensingLogic::DeliverEvent(const events::v1::EventEnvelope& envel
                                           events::v1::EventAck* ack) {
   std::string invalidate_uscc;
   auto result = common::ApplyDeliveredEvent(
-      pg_, envelope,
-      [&](pqxx::work& txn, const events::v1::EventEnvelope& env) -> absl::Status {
+      pg_, envelope, [&](pqxx::work& txn, const events::v1::EventEnvelope& env) -> absl::Status {
         if (env.payload_type() == "regsuite.events.v1.ListingChanged") {
           events::v1::ListingChanged e;
           if (auto s = common::UnpackPayload(env, &e); !s.ok()) return s;
@@ -2020,7 +2037,8 @@ absl::Status LicensingLogic::DeliverEvent(const events::v1::EventEnvelope& envel
           change.to = v1::CERTIFICATE_STATUS_SUSPENDED;
           change.suspended_until = e.suspended_until();
         } else if (e.sanction() == events::v1::LICENCE_SANCTION_REVOKE) {
-          if (status != v1::CERTIFICATE_STATUS_VALID && status != v1::CERTIFICATE_STATUS_SUSPENDED) {
+          if (status != v1::CERTIFICATE_STATUS_VALID &&
+              status != v1::CERTIFICATE_STATUS_SUSPENDED) {
             return absl::OkStatus();
           }
           change.to = v1::CERTIFICATE_STATUS_REVOKED;
