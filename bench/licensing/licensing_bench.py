@@ -48,8 +48,19 @@ def outcomes(path, sent):
     with open(path + ".usccs") as f:
         usccs = [line.strip() for line in f][:sent]
     counts = {}
+
+    def applications(uscc):
+        while True:  # the client's own rate limit (ratelimit.default_rate) applies here too
+            try:
+                return gw.call("licensing", "ListApplications", {"uscc": uscc}).get(
+                    "applications", [])
+            except sl.RpcFailed as e:
+                if e.code.name != "RESOURCE_EXHAUSTED":
+                    raise
+                time.sleep(0.2)
+
     for uscc in usccs:
-        apps = gw.call("licensing", "ListApplications", {"uscc": uscc}).get("applications", [])
+        apps = applications(uscc)
         outcome = ("none" if not apps else apps[0].get("status", "?") +
                    (" + certificate" if apps[0].get("certificate", {}).get("certificateNo") else ""))
         counts[outcome] = counts.get(outcome, 0) + 1

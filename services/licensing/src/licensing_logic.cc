@@ -164,8 +164,19 @@ constexpr char kInsertTransitions[] =
     "at) SELECT $1, t.from_status, t.to_status, t.actor, t.reason, to_timestamp(t.at) "
     "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY "
     "AS t(from_status, to_status, actor, reason, at, n) ORDER BY t.n";
-constexpr char kPastFalseCommitment[] =
-    "SELECT EXISTS (SELECT 1 FROM applications WHERE uscc = $1 AND false_commitment)";
+// Everything a submission reads before the credit check, in one statement outside a
+// transaction: the application an idempotency key already made, the catalogue row in force
+// (its JSON only when it is not the row the caller holds: $4 effective_from, $5 version), and
+// whether the applicant ever made a false commitment.
+constexpr char kSubmissionReads[] =
+    "SELECT (SELECT application_id FROM applications WHERE idempotency_key = NULLIF($1, '')), "
+    "p.effective_from::text, p.version, "
+    "CASE WHEN p.effective_from = NULLIF($4, '')::date AND p.version = $5 THEN NULL "
+    "ELSE p.data::text END, "
+    "EXISTS (SELECT 1 FROM applications WHERE uscc = $6 AND false_commitment) "
+    "FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT effective_from, version, data "
+    "FROM permit_types WHERE code = $2 AND effective_from <= $3::date "
+    "ORDER BY effective_from DESC LIMIT 1) AS p ON true";
 constexpr char kPendingRenewal[] =
     "SELECT application_id FROM applications WHERE renewal_of = $1 AND status NOT IN "
     "('APPROVED', 'DENIED', 'REJECTED', 'WITHDRAWN') LIMIT 1";
@@ -274,14 +285,18 @@ LicensingLogic::LicensingLogic(common::PgPool& pg, const common::Clock& clock,
 // Permit catalogue
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+absl::Status PermitTypeNotFound(const std::string& code, absl::CivilDay as_of) {
+  return absl::NotFoundError(
+      absl::StrCat("permit type '", code, "' not found (in force on ", FormatDate(as_of), ")"));
+}
+}  // namespace
+
 absl::StatusOr<v1::PermitType> LicensingLogic::LoadPermitType(pqxx::work& txn,
                                                               const std::string& code,
                                                               absl::CivilDay as_of) {
   auto rows = common::ExecPrepared(txn, kSelectPermitTypeAsOf, code, FormatDate(as_of));
-  if (rows.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("permit type '", code, "' not found (in force on ", FormatDate(as_of), ")"));
-  }
+  if (rows.empty()) return PermitTypeNotFound(code, as_of);
   v1::PermitType type;
   if (auto s = FromJson(rows[0][0].as<std::string>(), &type); !s.ok()) return s;
   type.set_etag(rows[0][1].as<std::string>());
@@ -565,7 +580,7 @@ absl::StatusOr<std::string> LicensingLogic::NextNumber(pqxx::work& txn, const st
 }
 
 LicensingLogic::ReservedNumbers LicensingLogic::ReserveNumbers(
-    pqxx::work& txn, const std::vector<std::string>& scopes, int year) {
+    pqxx::transaction_base& txn, const std::vector<std::string>& scopes, int year) {
   ReservedNumbers out;
   for (const auto& row :
        common::ExecPrepared(txn, kNextNumbers, common::PgTextArray(scopes), year)) {
@@ -788,36 +803,50 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
   absl::CivilDay today = Today();
   absl::Time now = clock_.Now();
 
-  // Read phase, in one read transaction: an idempotent retry is answered from here; else the
-  // rules in force and what credit needs to be asked (outside the write txn).
+  // Read phase, one statement: an idempotent retry is answered from what the key made; else
+  // the rules in force and what credit needs to be asked (outside the write transaction).
   std::vector<v1::Material> supplied(req.materials().begin(), req.materials().end());
   struct Prepared {
-    bool retried = false;  // `resp` holds the application the key already made
+    std::string existing;  // the application the idempotency key already made
     v1::PermitType type;
     std::vector<v1::MissingMaterial> missing;
     bool past_false_commitment = false;
   };
-  auto prepared = pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<Prepared> {
-    Prepared p;
-    if (!req.idempotency_key().empty()) {
-      auto rows = common::ExecPrepared(txn, kSelectApplicationByKey, req.idempotency_key());
-      if (!rows.empty()) {
-        p.retried = true;
-        if (auto s = Respond(txn, rows[0][0].as<std::string>(), resp); !s.ok()) return s;
-        return p;
-      }
+  CachedPermitType held;
+  {
+    std::lock_guard lock(permit_types_mu_);
+    if (auto it = permit_types_.find(req.permit_type_code()); it != permit_types_.end()) {
+      held = it->second;
     }
-    auto type = LoadPermitType(txn, req.permit_type_code(), today);
-    if (!type.ok()) return type.status();
-    p.type = *type;
+  }
+  auto prepared = pg_.Autocommit([&](pqxx::nontransaction& txn) -> absl::StatusOr<Prepared> {
+    Prepared p;
+    const auto row = common::ExecPrepared(txn, kSubmissionReads, req.idempotency_key(),
+                                          req.permit_type_code(), FormatDate(today),
+                                          held.effective_from, held.version, applicant.uscc())[0];
+    if (!row[0].is_null()) {
+      p.existing = row[0].as<std::string>();
+      return p;
+    }
+    if (row[1].is_null()) return PermitTypeNotFound(req.permit_type_code(), today);
+    if (row[3].is_null()) {
+      p.type = held.type;  // the row in force is the one held
+    } else {
+      if (auto s = FromJson(row[3].as<std::string>(), &p.type); !s.ok()) return s;
+      p.type.set_etag(row[2].as<std::string>());
+      std::lock_guard lock(permit_types_mu_);
+      permit_types_[req.permit_type_code()] = {row[1].as<std::string>(), row[2].as<int64_t>(),
+                                               p.type};
+    }
     if (auto s = ValidateSuppliedMaterials(p.type, supplied, "materials"); !s.ok()) return s;
     p.missing = CheckMaterials(p.type, supplied, today);
-    p.past_false_commitment =
-        common::ExecPrepared(txn, kPastFalseCommitment, applicant.uscc())[0][0].as<bool>();
+    p.past_false_commitment = row[4].as<bool>();
     return p;
   });
   if (!prepared.ok()) return prepared.status();
-  if (prepared->retried) return absl::OkStatus();
+  if (!prepared->existing.empty()) {
+    return pg_.Transact([&](pqxx::work& txn) { return Respond(txn, prepared->existing, resp); });
+  }
   const v1::PermitType& type = prepared->type;
 
   InstantApprovalInputs inputs{.commitment_eligible = type.commitment_eligible(),
@@ -833,20 +862,27 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
     blockers.push_back(v1::NORMAL_REVIEW_REASON_CERTIFICATE_SIGNING_UNAVAILABLE);
   }
 
-  // 秒批 needs the application's, the decision's and the certificate's numbers: drawn together.
+  // The application's number (and for 秒批 the decision's and the certificate's) is drawn in
+  // one statement of its own before the write transaction: the per-year counter rows every
+  // submission needs are locked for that statement only, not for a whole transaction (a write
+  // that then fails leaves a gap in the numbers; nothing is ever numbered twice).
   const bool instant = prepared->missing.empty() && blockers.empty();
+  const int year = static_cast<int>(today.year());
+  std::vector<std::string> scopes = {"application"};
+  if (instant) {
+    scopes.push_back("decision");
+    scopes.push_back(absl::StrCat("certificate:", type.code()));
+  }
+  auto reserved = pg_.Autocommit([&](pqxx::nontransaction& txn) -> absl::StatusOr<ReservedNumbers> {
+    return ReserveNumbers(txn, scopes, year);
+  });
+  if (!reserved.ok()) return reserved.status();
   v1::Application saved;  // what the transaction stored, once it committed
   auto id = pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<std::string> {
     LoadedApplication loaded;
     loaded.idempotency_key = req.idempotency_key();
     v1::Application& app = loaded.app;
-    const int year = static_cast<int>(today.year());
-    ReservedNumbers reserved;
-    if (instant) {
-      reserved = ReserveNumbers(
-          txn, {"application", "decision", absl::StrCat("certificate:", type.code())}, year);
-    }
-    auto seq = NextNumber(txn, "application", year, &reserved);
+    auto seq = NextNumber(txn, "application", year, &*reserved);
     if (!seq.ok()) return seq.status();
     int64_t seq_value = 0;
     (void)absl::SimpleAtoi(*seq, &seq_value);
@@ -919,7 +955,7 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
                 txn, app, type, "system:告知承诺",
                 "告知承诺制 instant approval (国办发〔2020〕42号); post-approval check due " +
                     FormatDate(*check_due),
-                "", "", /*automatic=*/true, events::v1::LICENSING_OUTCOME_APPROVED, &reserved);
+                "", "", /*automatic=*/true, events::v1::LICENSING_OUTCOME_APPROVED, &*reserved);
             !s.ok()) {
           return s;
         }

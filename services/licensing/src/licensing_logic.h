@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -136,8 +137,8 @@ class LicensingLogic {
   absl::StatusOr<std::string> NextNumber(pqxx::work& txn, const std::string& scope, int year,
                                          const ReservedNumbers* reserved = nullptr);
   // Draws the next number of every scope in one statement.
-  ReservedNumbers ReserveNumbers(pqxx::work& txn, const std::vector<std::string>& scopes,
-                                 int year);
+  ReservedNumbers ReserveNumbers(pqxx::transaction_base& txn,
+                                 const std::vector<std::string>& scopes, int year);
   absl::Status ChangeCertificateStatus(pqxx::work& txn, LoadedCertificate& loaded,
                                        const CertificateChange& change);
   absl::Status EnqueueDecision(pqxx::work& txn, const v1::Application& app,
@@ -176,6 +177,17 @@ class LicensingLogic {
   const CertificateSigner* signer_;
   LicensingOptions options_;
   std::shared_ptr<const CertificateKeyRing> earlier_keys_;
+
+  // The catalogue row a submission last read per permit type code. Every submission still
+  // asks PostgreSQL which row is in force; its JSON is only sent and parsed again when that
+  // row (effective_from, version) is not the one held here.
+  struct CachedPermitType {
+    std::string effective_from;
+    int64_t version = 0;
+    v1::PermitType type;
+  };
+  std::mutex permit_types_mu_;
+  absl::flat_hash_map<std::string, CachedPermitType> permit_types_;  // guarded by the mutex
 };
 
 }  // namespace regsuite::licensing

@@ -276,6 +276,23 @@ TEST_CASE("catalogue: UpsertPermitType adds a dated version and rejects promised
   CHECK(old_type.promised_working_days() == 10);
 }
 
+TEST_CASE("catalogue: a submission after an upsert follows the row now in force, not the one "
+          "read before", "[licensing][catalogue]") {
+  Fixture f;
+  auto first = f.Submit(f.Submission("WHJY", kClean, false));
+  const std::string name = first.permit_type_name();
+  REQUIRE(!name.empty());
+  v1::UpsertPermitTypeRequest req;
+  req.set_code("WHJY");
+  *req.mutable_permit_type() = f.Type("WHJY");  // the same dated row: its version moves on
+  req.mutable_permit_type()->set_name(name + "（更名）");
+  v1::PermitType out;
+  REQUIRE(f.logic->UpsertPermitType(req, &out).ok());
+  auto second = f.Submit(f.Submission("WHJY", kOther, false));
+  CHECK(second.permit_type_name() == name + "（更名）");
+  CHECK(second.rule_version() == first.rule_version());
+}
+
 TEST_CASE("一次性告知: missing key materials → CORRECTION_REQUIRED with the complete list",
           "[licensing][materials]") {
   Fixture f;

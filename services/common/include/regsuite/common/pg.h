@@ -128,7 +128,16 @@ class PgPool {
   /// absl::StatusOr<T>; a non-OK result rolls back. A connection that broke before commit
   /// is replaced and `fn` runs once more, so `fn` must only change state through the txn.
   template <typename Fn>
-  auto Transact(Fn&& fn) -> std::invoke_result_t<Fn, pqxx::work&>;
+  auto Transact(Fn&& fn) -> std::invoke_result_t<Fn, pqxx::work&> {
+    return Run<pqxx::work>(std::forward<Fn>(fn));
+  }
+
+  /// Runs `fn(pqxx::nontransaction&)`: each statement commits on its own, without BEGIN and
+  /// COMMIT round trips. For reads that are one statement, or need no common snapshot.
+  template <typename Fn>
+  auto Autocommit(Fn&& fn) -> std::invoke_result_t<Fn, pqxx::nontransaction&> {
+    return Run<pqxx::nontransaction>(std::forward<Fn>(fn));
+  }
 
   /// `SELECT 1` on a dedicated probe connection (reconnecting as needed); used by health.
   absl::Status Ping();
@@ -137,6 +146,8 @@ class PgPool {
   const PgOptions& options() const { return options_; }
 
  private:
+  template <typename Txn, typename Fn>
+  auto Run(Fn&& fn) -> std::invoke_result_t<Fn, Txn&>;
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
   void Return(std::unique_ptr<pqxx::connection> conn, bool broken);
 
@@ -154,16 +165,16 @@ class PgPool {
   std::unique_ptr<pqxx::connection> probe_;
 };
 
-template <typename Fn>
-auto PgPool::Transact(Fn&& fn) -> std::invoke_result_t<Fn, pqxx::work&> {
-  using Result = std::invoke_result_t<Fn, pqxx::work&>;
+template <typename Txn, typename Fn>
+auto PgPool::Run(Fn&& fn) -> std::invoke_result_t<Fn, Txn&> {
+  using Result = std::invoke_result_t<Fn, Txn&>;
   absl::Status last = absl::UnavailableError("postgres: no attempt made");
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto lease = Acquire();
     if (!lease.ok()) return Result(lease.status());
     bool committing = false;
     try {
-      pqxx::work txn(lease->conn());
+      Txn txn(lease->conn());
       Result result = fn(txn);
       if (!result.ok()) return result;  // txn destructor rolls back
       committing = true;
