@@ -7,6 +7,7 @@
 //                   [--concurrency 32] [--connections 2] [--seconds 10] [--warmup 2]
 //                   [--payload-bytes 64 | --requests-file FILE] [--app-key KEY --secret-file FILE
 //                   [--sign-method HMAC-SHA256|HMAC-SM3]] [--label NAME] [--rate R]
+//                   [--timeline 1]
 // --rate R: open loop instead — call n starts at begin + n/R whatever is still in flight, and
 // its latency counts from that scheduled moment, so a slow server cannot hold the offered rate
 // down (no coordinated omission). Every call scheduled in the measured window counts, however
@@ -52,6 +53,7 @@ struct Options {
   regsuite::common::SignatureMethod sign_method = regsuite::common::SignatureMethod::kHmacSha256;
   std::string label = "run";
   double rate = 0;  // calls per second, open loop; 0 = closed loop at --concurrency
+  bool timeline = false;  // per measured second: calls, p50, max (stderr)
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -82,6 +84,7 @@ Options Parse(int argc, char** argv) {
   real("--seconds", &o.seconds);
   real("--warmup", &o.warmup);
   real("--rate", &o.rate);
+  if (auto it = args.find("--timeline"); it != args.end()) o.timeline = it->second == "1";
   if (args.count("--target")) o.target = args["--target"];
   if (args.count("--method")) o.method = args["--method"];
   if (args.count("--label")) o.label = args["--label"];
@@ -185,6 +188,7 @@ int main(int argc, char** argv) {
 
   std::vector<uint32_t> latencies_us;
   latencies_us.reserve(1 << 20);
+  std::map<int64_t, std::vector<uint32_t>> by_second;  // --timeline: second of start → µs
   int64_t ok = 0, errors = 0, in_flight = 0;
   std::string first_error;
   auto record = [&](Call* call, Clock::time_point now) {
@@ -196,6 +200,11 @@ int main(int argc, char** argv) {
       ++ok;
       latencies_us.push_back(static_cast<uint32_t>(
           std::chrono::duration_cast<std::chrono::microseconds>(now - call->started).count()));
+      if (o.timeline) {
+        by_second[std::chrono::duration_cast<std::chrono::seconds>(call->started - measure_from)
+                      .count()]
+            .push_back(latencies_us.back());
+      }
     } else {
       ++errors;
       if (first_error.empty()) {
@@ -241,6 +250,12 @@ int main(int argc, char** argv) {
         --in_flight;
       }
     }
+  }
+  for (auto& [second, values] : by_second) {
+    std::sort(values.begin(), values.end());
+    std::fprintf(stderr, "second %lld: %zu calls, p50 %.1f ms, max %.1f ms\n",
+                 static_cast<long long>(second), values.size(), values[values.size() / 2] / 1000.0,
+                 values.back() / 1000.0);
   }
   std::sort(latencies_us.begin(), latencies_us.end());
   auto percentile = [&](double p) {

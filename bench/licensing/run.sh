@@ -59,6 +59,7 @@ TIMEFORMAT="%U %S"
   --method /regsuite.licensing.v1.LicensingService/SubmitApplication \
   --requests-file "$WORK/requests.bin" --rate "$rate" --seconds "$seconds" --warmup "$warmup" \
   --connections 2 --app-key "$app_key" --secret-file "$WORK/client.secret" \
+  --timeline "${BENCH_TIMELINE:-0}" \
   >"$WORK/loadgen.out" 2>"$WORK/loadgen.err"; } 2>"$WORK/loadgen.time"
 mapfile -t after < <(ticks)
 cat "$WORK/loadgen.err" >&2

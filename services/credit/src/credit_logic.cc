@@ -286,8 +286,10 @@ absl::StatusOr<v1::BatchCheckSubjectsResponse> CreditLogic::BatchCheckSubjects(
     }
   }
   if (!misses.empty()) {
-    auto snapshots = pg_.Transact(
-        [&](pqxx::work& txn) -> absl::StatusOr<absl::flat_hash_map<std::string, SubjectSnapshot>> {
+    // One statement (its own snapshot): no BEGIN/COMMIT round trips around it.
+    auto snapshots = pg_.Autocommit(
+        [&](pqxx::nontransaction& txn)
+            -> absl::StatusOr<absl::flat_hash_map<std::string, SubjectSnapshot>> {
           return CreditRepository::LoadSnapshots(txn, misses);
         });
     if (!snapshots.ok()) return snapshots.status();

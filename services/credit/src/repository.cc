@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "regsuite/common/dates.h"
+#include "regsuite/common/pg.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::credit {
@@ -322,20 +323,7 @@ v1::Repair RepairFromRow(const pqxx::row& row) {
 
 }  // namespace
 
-std::string ToPgArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
+using common::PgTextArray;
 
 void CreditRepository::UpsertSubject(pqxx::transaction_base& txn, const std::string& uscc,
                                      const std::string& name) {
@@ -348,12 +336,13 @@ int64_t CreditRepository::BumpSubjectVersion(pqxx::transaction_base& txn, const 
 }
 
 bool CreditRepository::InsertRecord(pqxx::transaction_base& txn, const v1::CreditRecord& r) {
-  auto result = txn.exec_params(
-      kInsertRecord, r.record_id(), r.event_id(), r.uscc(), r.subject_name(),
-      static_cast<int>(r.kind()), static_cast<int>(r.severity()),
-      static_cast<int>(r.accident_level()), r.source_service(), r.decision_ref(), r.summary(),
-      r.basis(), r.occurred_date(), r.decided_date(), r.fine_fen(), r.fine_multiple(),
-      r.standardisation_grade(), r.publication_end_date(), ToPgArray(ToVector(r.evidence_refs())));
+  auto result =
+      txn.exec_params(kInsertRecord, r.record_id(), r.event_id(), r.uscc(), r.subject_name(),
+                      static_cast<int>(r.kind()), static_cast<int>(r.severity()),
+                      static_cast<int>(r.accident_level()), r.source_service(), r.decision_ref(),
+                      r.summary(), r.basis(), r.occurred_date(), r.decided_date(), r.fine_fen(),
+                      r.fine_multiple(), r.standardisation_grade(), r.publication_end_date(),
+                      PgTextArray(ToVector(r.evidence_refs())));
   return result.affected_rows() == 1;
 }
 
@@ -382,11 +371,11 @@ std::vector<v1::CreditRecord> CreditRepository::ListRecords(pqxx::transaction_ba
 
 bool CreditRepository::InsertListing(pqxx::transaction_base& txn, const v1::Listing& l,
                                      const std::string& idempotency_key) {
-  auto result = txn.exec_params(kInsertListing, l.listing_id(), l.uscc(), l.subject_name(),
-                                static_cast<int>(l.list_type()), static_cast<int>(l.status()),
-                                l.reason_code(), l.basis(), ToPgArray(ToVector(l.evidence_refs())),
-                                ToPgArray(ToVector(l.record_ids())), l.authority(), l.proposed_by(),
-                                l.proposed_date(), idempotency_key);
+  auto result = txn.exec_params(
+      kInsertListing, l.listing_id(), l.uscc(), l.subject_name(), static_cast<int>(l.list_type()),
+      static_cast<int>(l.status()), l.reason_code(), l.basis(),
+      PgTextArray(ToVector(l.evidence_refs())), PgTextArray(ToVector(l.record_ids())),
+      l.authority(), l.proposed_by(), l.proposed_date(), idempotency_key);
   return result.affected_rows() == 1;
 }
 
@@ -429,7 +418,8 @@ void CreditRepository::AppendListingEvent(pqxx::transaction_base& txn,
 void CreditRepository::InsertObjection(pqxx::transaction_base& txn, const std::string& listing_id,
                                        const v1::Objection& o) {
   txn.exec_params(kInsertObjection, o.objection_id(), listing_id, o.statement(),
-                  ToPgArray(ToVector(o.evidence_refs())), Micros(o.received_at()), o.received_by());
+                  PgTextArray(ToVector(o.evidence_refs())), Micros(o.received_at()),
+                  o.received_by());
 }
 
 void CreditRepository::SetObjectionResponse(pqxx::transaction_base& txn,
@@ -479,7 +469,7 @@ bool CreditRepository::InsertRepair(pqxx::transaction_base& txn, const v1::Repai
                                     const std::string& idempotency_key) {
   auto result =
       txn.exec_params(kInsertRepair, r.repair_id(), r.listing_id(), r.uscc(), r.commitment(),
-                      ToPgArray(ToVector(r.evidence_refs())), r.penalty_fulfilled(),
+                      PgTextArray(ToVector(r.evidence_refs())), r.penalty_fulfilled(),
                       r.harm_removed(), static_cast<int>(r.status()), Micros(r.applied_at()),
                       r.due_date(), r.applicant_contact(), idempotency_key);
   return result.affected_rows() == 1;
@@ -523,7 +513,7 @@ absl::flat_hash_map<std::string, SubjectSnapshot> CreditRepository::LoadSnapshot
     pqxx::transaction_base& txn, const std::vector<std::string>& usccs) {
   absl::flat_hash_map<std::string, SubjectSnapshot> out;
   for (const auto& u : usccs) out[u];
-  for (const auto& row : txn.exec_params(kLoadSnapshots, ToPgArray(usccs))) {
+  for (const auto& row : common::ExecPrepared(txn, kLoadSnapshots, PgTextArray(usccs))) {
     const std::string tag = row[0].as<std::string>();
     SubjectSnapshot& s = out[row[1].as<std::string>()];
     if (tag == "S") {
