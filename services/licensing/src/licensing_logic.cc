@@ -701,6 +701,10 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
   absl::CivilDay today = Today();
   absl::Time now = clock_.Now();
   int year = static_cast<int>(today.year());
+  // The certificate's number before the decision's: counter rows are always locked in scope
+  // order (as ReserveNumbers does), so two approvals cannot deadlock on them.
+  auto seq = NextNumber(txn, absl::StrCat("certificate:", type.code()), year, reserved);
+  if (!seq.ok()) return seq.status();
   auto* decision = app.mutable_decision();
   decision->set_approve(true);
   decision->set_reason(reason);
@@ -722,8 +726,6 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
 
   LoadedCertificate loaded;
   v1::Certificate& c = loaded.cert;
-  auto seq = NextNumber(txn, absl::StrCat("certificate:", type.code()), year, reserved);
-  if (!seq.ok()) return seq.status();
   int64_t seq_value = 0;
   (void)absl::SimpleAtoi(*seq, &seq_value);
   c.set_certificate_no(absl::StrFormat("%s-%s-%d-%06d", options_.certificate_no_prefix, type.code(),
