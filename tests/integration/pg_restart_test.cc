@@ -18,9 +18,11 @@ using regsuite::testing::Eventually;
 
 namespace {
 
+constexpr char kAnswer[] = "SELECT $1::bigint + 1";
+
 absl::StatusOr<int64_t> PreparedAnswer(PgPool& pool) {
   return pool.Transact([](pqxx::work& txn) -> absl::StatusOr<int64_t> {
-    return txn.exec_prepared1("answer", 41)[0].as<int64_t>();
+    return regsuite::common::ExecPrepared(txn, kAnswer, 41)[0][0].as<int64_t>();
   });
 }
 
@@ -28,7 +30,6 @@ absl::StatusOr<int64_t> PreparedAnswer(PgPool& pool) {
 
 TEST_CASE("the pool survives a PostgreSQL restart, prepared statements included") {
   PgPool pool(regsuite::testing::TestPgOptions());
-  pool.Prepare("answer", "SELECT $1::bigint + 1");
   auto before = PreparedAnswer(pool);
   REQUIRE(before.ok());
   CHECK(*before == 42);

@@ -115,24 +115,9 @@ PgPool::PgPool(PgOptions options) : options_(std::move(options)) {}
 
 PgPool::~PgPool() = default;
 
-void PgPool::Prepare(std::string name, std::string sql) {
-  std::lock_guard lock(mu_);
-  statements_.emplace_back(std::move(name), std::move(sql));
-  // Connections opened before this registration learn the statement by being replaced.
-  size_ -= static_cast<int>(idle_.size());
-  idle_.clear();
-}
-
 absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
-  std::vector<std::pair<std::string, std::string>> statements;
-  {
-    std::lock_guard lock(mu_);
-    statements = statements_;
-  }
   try {
-    auto conn = std::make_unique<pqxx::connection>(options_.ConnectionString());
-    for (const auto& [name, sql] : statements) conn->prepare(name, sql);
-    return conn;
+    return std::make_unique<pqxx::connection>(options_.ConnectionString());
   } catch (...) {
     return StatusFromCurrentException("postgres connect");
   }

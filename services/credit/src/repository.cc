@@ -33,11 +33,6 @@ int64_t Micros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;
 }
 
-template <typename Repeated>
-std::vector<std::string> ToVector(const Repeated& r) {
-  return std::vector<std::string>(r.begin(), r.end());
-}
-
 constexpr char kUpsertSubject[] =
     "INSERT INTO subjects (uscc, name) VALUES ($1, $2) "
     "ON CONFLICT (uscc) DO UPDATE SET name = CASE WHEN excluded.name <> '' THEN excluded.name "
@@ -336,13 +331,12 @@ int64_t CreditRepository::BumpSubjectVersion(pqxx::transaction_base& txn, const 
 }
 
 bool CreditRepository::InsertRecord(pqxx::transaction_base& txn, const v1::CreditRecord& r) {
-  auto result =
-      txn.exec_params(kInsertRecord, r.record_id(), r.event_id(), r.uscc(), r.subject_name(),
-                      static_cast<int>(r.kind()), static_cast<int>(r.severity()),
-                      static_cast<int>(r.accident_level()), r.source_service(), r.decision_ref(),
-                      r.summary(), r.basis(), r.occurred_date(), r.decided_date(), r.fine_fen(),
-                      r.fine_multiple(), r.standardisation_grade(), r.publication_end_date(),
-                      PgTextArray(ToVector(r.evidence_refs())));
+  auto result = txn.exec_params(
+      kInsertRecord, r.record_id(), r.event_id(), r.uscc(), r.subject_name(),
+      static_cast<int>(r.kind()), static_cast<int>(r.severity()),
+      static_cast<int>(r.accident_level()), r.source_service(), r.decision_ref(), r.summary(),
+      r.basis(), r.occurred_date(), r.decided_date(), r.fine_fen(), r.fine_multiple(),
+      r.standardisation_grade(), r.publication_end_date(), PgTextArray(r.evidence_refs()));
   return result.affected_rows() == 1;
 }
 
@@ -371,11 +365,11 @@ std::vector<v1::CreditRecord> CreditRepository::ListRecords(pqxx::transaction_ba
 
 bool CreditRepository::InsertListing(pqxx::transaction_base& txn, const v1::Listing& l,
                                      const std::string& idempotency_key) {
-  auto result = txn.exec_params(
-      kInsertListing, l.listing_id(), l.uscc(), l.subject_name(), static_cast<int>(l.list_type()),
-      static_cast<int>(l.status()), l.reason_code(), l.basis(),
-      PgTextArray(ToVector(l.evidence_refs())), PgTextArray(ToVector(l.record_ids())),
-      l.authority(), l.proposed_by(), l.proposed_date(), idempotency_key);
+  auto result = txn.exec_params(kInsertListing, l.listing_id(), l.uscc(), l.subject_name(),
+                                static_cast<int>(l.list_type()), static_cast<int>(l.status()),
+                                l.reason_code(), l.basis(), PgTextArray(l.evidence_refs()),
+                                PgTextArray(l.record_ids()), l.authority(), l.proposed_by(),
+                                l.proposed_date(), idempotency_key);
   return result.affected_rows() == 1;
 }
 
@@ -418,8 +412,7 @@ void CreditRepository::AppendListingEvent(pqxx::transaction_base& txn,
 void CreditRepository::InsertObjection(pqxx::transaction_base& txn, const std::string& listing_id,
                                        const v1::Objection& o) {
   txn.exec_params(kInsertObjection, o.objection_id(), listing_id, o.statement(),
-                  PgTextArray(ToVector(o.evidence_refs())), Micros(o.received_at()),
-                  o.received_by());
+                  PgTextArray(o.evidence_refs()), Micros(o.received_at()), o.received_by());
 }
 
 void CreditRepository::SetObjectionResponse(pqxx::transaction_base& txn,
@@ -469,9 +462,9 @@ bool CreditRepository::InsertRepair(pqxx::transaction_base& txn, const v1::Repai
                                     const std::string& idempotency_key) {
   auto result =
       txn.exec_params(kInsertRepair, r.repair_id(), r.listing_id(), r.uscc(), r.commitment(),
-                      PgTextArray(ToVector(r.evidence_refs())), r.penalty_fulfilled(),
-                      r.harm_removed(), static_cast<int>(r.status()), Micros(r.applied_at()),
-                      r.due_date(), r.applicant_contact(), idempotency_key);
+                      PgTextArray(r.evidence_refs()), r.penalty_fulfilled(), r.harm_removed(),
+                      static_cast<int>(r.status()), Micros(r.applied_at()), r.due_date(),
+                      r.applicant_contact(), idempotency_key);
   return result.affected_rows() == 1;
 }
 

@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "regsuite/common/pg.h"
 #include "absl/strings/strip.h"
 #include "proto_json.h"
 #include "publication_rules.h"
@@ -19,6 +18,7 @@
 #include "regsuite/common/dates.h"
 #include "regsuite/common/events.h"
 #include "regsuite/common/identifiers.h"
+#include "regsuite/common/pg.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::disclosure {

@@ -971,13 +971,11 @@ absl::Status LicensingLogic::SubmitInternal(const v1::SubmitApplicationRequest& 
   });
   if (!id.ok() && absl::IsAlreadyExists(id.status()) && !req.idempotency_key().empty()) {
     // A concurrent retry with the same key won the race: answer with its application.
-    auto existing = pg_.Transact([&](pqxx::work& txn) -> absl::StatusOr<std::string> {
+    return pg_.Transact([&](pqxx::work& txn) -> absl::Status {
       auto rows = common::ExecPrepared(txn, kSelectApplicationByKey, req.idempotency_key());
       if (rows.empty()) return id.status();
-      return rows[0][0].as<std::string>();
+      return Respond(txn, rows[0][0].as<std::string>(), resp);
     });
-    if (!existing.ok()) return existing.status();
-    return pg_.Transact([&](pqxx::work& txn) { return Respond(txn, *existing, resp); });
   }
   if (!id.ok()) return id.status();
   *resp = std::move(saved);

@@ -85,8 +85,9 @@ pqxx::result ExecPrepared(pqxx::transaction_base& txn, const char (&sql)[N], Arg
 /// statement timeout → DEADLINE_EXCEEDED, anything else → INTERNAL.
 absl::Status StatusFromCurrentException(absl::string_view what);
 
-/// Bounded pool of PostgreSQL connections with named prepared statements that are prepared
-/// again on every new connection, so a server restart costs one failed call at most.
+/// Bounded pool of PostgreSQL connections. A connection that broke is dropped and a new one
+/// opened on the next call, so a server restart costs one failed call at most; statements run
+/// with ExecPrepared are prepared again on the new connection at their first use.
 class PgPool {
  public:
   struct Stats {
@@ -117,9 +118,6 @@ class PgPool {
   ~PgPool();
   PgPool(const PgPool&) = delete;
   PgPool& operator=(const PgPool&) = delete;
-
-  /// Registers a named statement (a query constant kept beside the code that runs it).
-  void Prepare(std::string name, std::string sql);
 
   /// Waits up to acquire_timeout; UNAVAILABLE when the pool is exhausted or the server down.
   absl::StatusOr<Lease> Acquire();
@@ -155,7 +153,6 @@ class PgPool {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
-  std::vector<std::pair<std::string, std::string>> statements_;
   int size_ = 0;
   int in_use_ = 0;
   int waiting_ = 0;
