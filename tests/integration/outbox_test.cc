@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "event_receiver.h"
 #include "regsuite/common/crypto.h"
+#include "regsuite/common/events.h"
 #include "regsuite/common/migrations.h"
 #include "regsuite/common/outbox.h"
 #include "regsuite/common/server.h"
@@ -23,6 +24,8 @@ using regsuite::testing::EventReceiver;
 namespace {
 
 constexpr char kTestMethod[] = "/regsuite.testing.Receiver/Deliver";
+// A DeliverEvent: the relay sends several rows for it as one call to .../DeliverEvents.
+constexpr char kEventMethod[] = "/regsuite.testing.Receiver/DeliverEvent";
 
 /// A producer schema with the real outbox/inbox migrations applied.
 struct Producer {
@@ -34,7 +37,8 @@ struct Producer {
   ~Producer() { regsuite::testing::DropSchema(schema); }
 
   // Writes one event per (aggregate, seq) in its own transaction; returns the event ids.
-  std::vector<std::string> Enqueue(int aggregates, int per_aggregate) {
+  std::vector<std::string> Enqueue(int aggregates, int per_aggregate,
+                                   const std::string& method = kTestMethod) {
     std::vector<std::string> ids;
     for (int seq = 1; seq <= per_aggregate; ++seq) {
       for (int a = 0; a < aggregates; ++a) {
@@ -45,10 +49,11 @@ struct Producer {
           envelope.set_aggregate_type("thing");
           envelope.set_aggregate_id(absl::StrCat("agg-", a));
           envelope.set_event_type("thing.changed");
+          envelope.set_payload_type("test.Thing");
           envelope.set_payload(std::to_string(seq));
           return regsuite::common::EnqueueOutbox(
               txn, OutboxEvent{envelope.event_id(), "thing", envelope.aggregate_id(),
-                               "thing.changed", kTestMethod, envelope.SerializeAsString(), ""});
+                               "thing.changed", method, envelope.SerializeAsString(), ""});
         });
         REQUIRE(id.ok());
         ids.push_back(*id);
@@ -206,4 +211,120 @@ TEST_CASE("relays killed mid-batch and restarted deliver every event exactly onc
   CHECK(receiver.effects() == kTotal);
   CHECK(receiver.distinct_effects() == kTotal);
   RequireInOrder(receiver, kAggregates, kPerAggregate);
+}
+
+TEST_CASE("rows of one pass for the same DeliverEvent go as one DeliverEvents call, in order") {
+  Producer producer;
+  ReceiverSchema receiver_schema;
+  EventReceiver receiver(receiver_schema.name);
+  producer.Enqueue(6, 3, kEventMethod);
+  OutboxRelay relay(producer.pool,
+                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
+                    FastRetries());
+  REQUIRE(relay.RunOnce().value_or(-1) == 6);  // the six heads
+  CHECK(receiver.calls() == 1);
+  CHECK(receiver.batch_calls() == 1);
+  CHECK(receiver.batch_events() == 6);
+  DrainWith(relay, producer);
+  CHECK(receiver.calls() == 3);
+  CHECK(receiver.batch_calls() == 3);
+  CHECK(relay.batch_calls_total() == 3);
+  CHECK(receiver.effects() == 18);
+  CHECK(receiver.distinct_effects() == 18);
+  RequireInOrder(receiver, 6, 3);
+}
+
+TEST_CASE("one event failing in a batch fails alone: the rest of the batch is applied") {
+  Producer producer;
+  ReceiverSchema receiver_schema;
+  EventReceiver receiver(receiver_schema.name);
+  auto ids = producer.Enqueue(4, 2, kEventMethod);  // ids[0..3]: seq 1 of agg-0..3
+  // Fails the batch's transaction and then its own.
+  receiver.RejectTimes(ids[1], 2);
+  OutboxRelay relay(producer.pool,
+                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
+                    FastRetries());
+  REQUIRE(relay.RunOnce().value_or(-1) == 3);
+  CHECK(receiver.SequenceOf("agg-0") == std::vector<int>{1});
+  CHECK(receiver.SequenceOf("agg-1").empty());
+  CHECK(receiver.SequenceOf("agg-2") == std::vector<int>{1});
+  CHECK(receiver.SequenceOf("agg-3") == std::vector<int>{1});
+  CHECK(relay.failed_total() == 1);
+  DrainWith(relay, producer);
+  CHECK(receiver.effects() == 8);
+  RequireInOrder(receiver, 4, 2);
+}
+
+TEST_CASE("a lost acknowledgement of a batch makes the relay send it again; the inbox absorbs it") {
+  Producer producer;
+  ReceiverSchema receiver_schema;
+  EventReceiver receiver(receiver_schema.name);
+  auto ids = producer.Enqueue(5, 2, kEventMethod);
+  receiver.LoseAckOnce(ids[0]);  // first in the first batch
+  OutboxRelay relay(producer.pool,
+                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
+                    FastRetries());
+  DrainWith(relay, producer);
+  CHECK(receiver.effects() == 10);
+  CHECK(receiver.distinct_effects() == 10);
+  CHECK(receiver.duplicates() == 5);  // the whole first batch, once more
+  RequireInOrder(receiver, 5, 2);
+}
+
+TEST_CASE("a receiver without DeliverEvents gets one call per event, from then on") {
+  Producer producer;
+  ReceiverSchema receiver_schema;
+  EventReceiver receiver(receiver_schema.name, absl::ZeroDuration(), /*accepts_batches=*/false);
+  producer.Enqueue(4, 3, kEventMethod);
+  OutboxRelay relay(producer.pool,
+                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
+                    FastRetries());
+  REQUIRE(relay.RunOnce().value_or(-1) == 4);  // delivered in the same pass, one by one
+  DrainWith(relay, producer);
+  CHECK(relay.failed_total() == 0);
+  CHECK(receiver.batch_calls() == 0);
+  CHECK(receiver.calls() == 12);
+  CHECK(receiver.effects() == 12);
+  RequireInOrder(receiver, 4, 3);
+}
+
+TEST_CASE("ApplyDeliveredEvents: an invalid envelope fails alone, a repeated id is a duplicate") {
+  Producer producer;  // its schema has the inbox
+  auto envelope = [](const std::string& id) {
+    regsuite::events::v1::EventEnvelope e;
+    e.set_event_id(id);
+    e.set_source_service("producer");
+    e.set_event_type("thing.changed");
+    e.set_payload_type("test.Thing");
+    return e;
+  };
+  const std::string a = regsuite::common::NewUuid();
+  const std::string b = regsuite::common::NewUuid();
+  regsuite::events::v1::EventBatch batch;
+  *batch.add_events() = envelope(a);
+  *batch.add_events() = envelope("not-a-uuid");
+  *batch.add_events() = envelope(a);
+  *batch.add_events() = envelope(b);
+  std::vector<std::string> applied;
+  auto effect = [&](pqxx::work&, const regsuite::events::v1::EventEnvelope& e) {
+    applied.push_back(e.event_id());
+    return absl::OkStatus();
+  };
+  auto ack = regsuite::common::ApplyDeliveredEvents(producer.pool, batch, effect);
+  REQUIRE(ack.results_size() == 4);
+  CHECK(ack.results(0).code() == 0);
+  CHECK_FALSE(ack.results(0).duplicate());
+  CHECK(ack.results(1).code() == static_cast<int>(absl::StatusCode::kInvalidArgument));
+  CHECK(ack.results(1).message() == "event_id: must be a UUID");
+  CHECK(ack.results(2).code() == 0);
+  CHECK(ack.results(2).duplicate());
+  CHECK(ack.results(3).code() == 0);
+  CHECK_FALSE(ack.results(3).duplicate());
+  CHECK(applied == std::vector<std::string>{a, b});
+
+  applied.clear();
+  auto again = regsuite::common::ApplyDeliveredEvents(producer.pool, batch, effect);
+  CHECK(applied.empty());
+  CHECK(again.results(0).duplicate());
+  CHECK(again.results(3).duplicate());
 }

@@ -2,7 +2,9 @@
 
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "regsuite/common/events.h"
 #include "regsuite/common/outbox.h"
 #include "regsuite/events/v1/events.pb.h"
 #include "test_env.h"
@@ -15,8 +17,8 @@ constexpr char kInsertEffect[] =
 
 class DeliverReactor : public grpc::ServerGenericBidiReactor {
  public:
-  DeliverReactor(EventReceiver* receiver, common::WorkerPool* workers)
-      : receiver_(receiver), workers_(workers) {
+  DeliverReactor(EventReceiver* receiver, common::WorkerPool* workers, std::string method)
+      : receiver_(receiver), workers_(workers), method_(std::move(method)) {
     StartRead(&request_);
   }
   void OnReadDone(bool ok) override {
@@ -31,7 +33,7 @@ class DeliverReactor : public grpc::ServerGenericBidiReactor {
       std::string body;
       for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
       std::string ack;
-      grpc::Status status = receiver_->Handle(body, &ack);
+      grpc::Status status = receiver_->Handle(method_, body, &ack);
       if (!status.ok()) {
         Finish(status);
         return;
@@ -46,6 +48,7 @@ class DeliverReactor : public grpc::ServerGenericBidiReactor {
  private:
   EventReceiver* receiver_;
   common::WorkerPool* workers_;
+  const std::string method_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
 };
@@ -56,8 +59,8 @@ class EventReceiver::Service : public grpc::CallbackGenericService {
  public:
   Service(EventReceiver* receiver, common::WorkerPool* workers)
       : receiver_(receiver), workers_(workers) {}
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
-    return new DeliverReactor(receiver_, workers_);
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    return new DeliverReactor(receiver_, workers_, ctx->method());
   }
 
  private:
@@ -65,8 +68,12 @@ class EventReceiver::Service : public grpc::CallbackGenericService {
   common::WorkerPool* workers_;
 };
 
-EventReceiver::EventReceiver(std::string schema, absl::Duration per_call_delay)
-    : schema_(std::move(schema)), delay_(per_call_delay), pool_(TestPgOptions(schema_)) {
+EventReceiver::EventReceiver(std::string schema, absl::Duration per_call_delay,
+                             bool accepts_batches)
+    : schema_(std::move(schema)),
+      delay_(per_call_delay),
+      accepts_batches_(accepts_batches),
+      pool_(TestPgOptions(schema_)) {
   auto created = pool_.Transact([&](pqxx::work& txn) -> absl::Status {
     txn.exec(absl::StrCat("CREATE SCHEMA ", txn.quote_name(schema_)));
     txn.exec(absl::StrCat("SET LOCAL search_path TO ", txn.quote_name(schema_)));
@@ -96,40 +103,73 @@ void EventReceiver::LoseAckOnce(const std::string& event_id) {
   lose_ack_.insert(event_id);
 }
 
-void EventReceiver::RejectOnce(const std::string& event_id) {
+void EventReceiver::RejectOnce(const std::string& event_id) { RejectTimes(event_id, 1); }
+
+void EventReceiver::RejectTimes(const std::string& event_id, int times) {
   std::lock_guard lock(mu_);
-  reject_.insert(event_id);
+  reject_[event_id] = times;
 }
 
-grpc::Status EventReceiver::Handle(const std::string& body, std::string* ack) {
-  events::v1::EventEnvelope envelope;
-  if (!envelope.ParseFromString(body)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: not an EventEnvelope");
-  }
-  bool lose_ack = false;
+absl::Status EventReceiver::Effect(pqxx::work& txn, const events::v1::EventEnvelope& envelope) {
   {
     std::lock_guard lock(mu_);
-    if (reject_.erase(envelope.event_id()) > 0) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected: rejected before effect");
+    auto it = reject_.find(envelope.event_id());
+    if (it != reject_.end()) {
+      if (--it->second == 0) reject_.erase(it);
+      return absl::UnavailableError("injected: rejected before effect");
     }
-    lose_ack = lose_ack_.erase(envelope.event_id()) > 0;
   }
+  txn.exec_params(kInsertEffect, envelope.event_id(), envelope.aggregate_id(),
+                  std::stoi(envelope.payload()));
+  return absl::OkStatus();
+}
+
+grpc::Status EventReceiver::Handle(const std::string& method, const std::string& body,
+                                   std::string* ack) {
+  const bool batch = absl::EndsWith(method, "/DeliverEvents");
+  if (batch && !accepts_batches_) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no DeliverEvents here");
+  }
+  ++calls_;
   if (delay_ > absl::ZeroDuration()) std::this_thread::sleep_for(absl::ToChronoMilliseconds(delay_));
-  auto applied = pool_.Transact([&](pqxx::work& txn) -> absl::StatusOr<bool> {
-    auto fresh = common::ClaimInbox(txn, envelope.event_id(), envelope.source_service(),
-                                    envelope.event_type());
-    if (!fresh.ok() || !*fresh) return fresh;
-    txn.exec_params(kInsertEffect, envelope.event_id(), envelope.aggregate_id(),
-                    std::stoi(envelope.payload()));
-    return true;
-  });
-  if (!applied.ok()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, applied.status().ToString());
-  if (!*applied) ++duplicates_;
-  if (lose_ack) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected: ack lost");
-  events::v1::EventAck reply;
-  reply.set_event_id(envelope.event_id());
-  reply.set_duplicate(!*applied);
-  *ack = reply.SerializeAsString();
+  auto effect = [this](pqxx::work& txn, const events::v1::EventEnvelope& envelope) {
+    return Effect(txn, envelope);
+  };
+  std::string first_event_id;
+  std::string reply;
+  if (batch) {
+    events::v1::EventBatch request;
+    if (!request.ParseFromString(body)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: not an EventBatch");
+    }
+    ++batch_calls_;
+    batch_events_ += request.events_size();
+    auto answer = common::ApplyDeliveredEvents(pool_, request, effect);
+    for (const auto& r : answer.results()) duplicates_ += r.duplicate() ? 1 : 0;
+    if (request.events_size() > 0) first_event_id = request.events(0).event_id();
+    reply = answer.SerializeAsString();
+  } else {
+    events::v1::EventEnvelope envelope;
+    if (!envelope.ParseFromString(body)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: not an EventEnvelope");
+    }
+    auto answer = common::ApplyDeliveredEvent(pool_, envelope, effect);
+    if (!answer.ok()) {
+      return grpc::Status(static_cast<grpc::StatusCode>(answer.status().code()),
+                          std::string(answer.status().message()));
+    }
+    if (answer->duplicate()) ++duplicates_;
+    first_event_id = envelope.event_id();
+    reply = answer->SerializeAsString();
+  }
+  {
+    // A lost acknowledgement: the effect is applied, the answer never arrives.
+    std::lock_guard lock(mu_);
+    if (lose_ack_.erase(first_event_id) > 0) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected: ack lost");
+    }
+  }
+  *ack = std::move(reply);
   return grpc::Status::OK;
 }
 

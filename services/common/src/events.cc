@@ -2,9 +2,11 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "regsuite/common/crypto.h"
+#include "regsuite/common/log.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::common {
@@ -40,12 +42,32 @@ OutboxEvent MakeEnvelopeEvent(absl::string_view source_service, absl::string_vie
   return event;
 }
 
-absl::StatusOr<events::v1::EventAck> ApplyDeliveredEvent(
-    PgPool& pool, const events::v1::EventEnvelope& envelope,
-    const std::function<absl::Status(pqxx::work&, const events::v1::EventEnvelope&)>& effect) {
+namespace {
+
+// All the fresh ids of a batch claimed in one statement; the ids it returns are the fresh ones.
+constexpr char kClaimInboxBatch[] =
+    "INSERT INTO inbox (event_id, source_service, event_type)"
+    " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])"
+    " ON CONFLICT (event_id) DO NOTHING RETURNING event_id::text";
+
+absl::Status ValidateEnvelope(const events::v1::EventEnvelope& envelope) {
   if (!IsUuid(envelope.event_id())) return FieldError("event_id", "must be a UUID");
   if (envelope.event_type().empty()) return FieldError("event_type", "required");
   if (envelope.payload_type().empty()) return FieldError("payload_type", "required");
+  return absl::OkStatus();
+}
+
+void SetResult(events::v1::EventResult& result, const absl::Status& status) {
+  result.set_code(static_cast<int32_t>(status.code()));
+  result.set_message(std::string(status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<events::v1::EventAck> ApplyDeliveredEvent(PgPool& pool,
+                                                         const events::v1::EventEnvelope& envelope,
+                                                         const EventEffect& effect) {
+  if (absl::Status s = ValidateEnvelope(envelope); !s.ok()) return s;
   return pool.Transact([&](pqxx::work& txn) -> absl::StatusOr<events::v1::EventAck> {
     auto fresh = ClaimInbox(txn, envelope.event_id(), envelope.source_service(),
                             envelope.event_type());
@@ -58,6 +80,68 @@ absl::StatusOr<events::v1::EventAck> ApplyDeliveredEvent(
     ack.set_duplicate(!*fresh);
     return ack;
   });
+}
+
+events::v1::EventBatchAck ApplyDeliveredEvents(PgPool& pool, const events::v1::EventBatch& batch,
+                                               const EventEffect& effect) {
+  events::v1::EventBatchAck out;
+  std::vector<int> valid;
+  for (int i = 0; i < batch.events_size(); ++i) {
+    const auto& envelope = batch.events(i);
+    auto& result = *out.add_results();
+    result.set_event_id(envelope.event_id());
+    absl::Status s = ValidateEnvelope(envelope);
+    if (s.ok()) {
+      valid.push_back(i);
+    } else {
+      SetResult(result, s);
+    }
+  }
+  if (valid.empty()) return out;
+
+  // Optimistic: every valid event in one transaction.
+  auto duplicates = pool.Transact([&](pqxx::work& txn) -> absl::StatusOr<std::vector<bool>> {
+    std::vector<std::string> ids, sources, types;
+    for (int i : valid) {
+      ids.push_back(batch.events(i).event_id());
+      sources.push_back(batch.events(i).source_service());
+      types.push_back(batch.events(i).event_type());
+    }
+    absl::flat_hash_set<std::string> fresh;
+    for (const auto& row : ExecPrepared(txn, kClaimInboxBatch, PgTextArray(ids),
+                                        PgTextArray(sources), PgTextArray(types))) {
+      fresh.insert(row[0].as<std::string>());
+    }
+    std::vector<bool> duplicate(valid.size(), true);
+    for (size_t k = 0; k < valid.size(); ++k) {
+      const auto& envelope = batch.events(valid[k]);
+      // erase: a second copy of one id in the batch is a duplicate of the first.
+      if (fresh.erase(absl::AsciiStrToLower(envelope.event_id())) == 0) continue;
+      duplicate[k] = false;
+      if (absl::Status s = effect(txn, envelope); !s.ok()) return s;
+    }
+    return duplicate;
+  });
+  if (duplicates.ok()) {
+    for (size_t k = 0; k < valid.size(); ++k) {
+      out.mutable_results(valid[k])->set_duplicate((*duplicates)[k]);
+    }
+    return out;
+  }
+  // One event failed (or the database did): that transaction rolled back whole, so each event
+  // now gets its own, and only the failing ones fail.
+  LogWarn("event batch rolled back; applying its events one by one",
+          {{"events", absl::StrCat(valid.size())}, {"error", duplicates.status().ToString()}});
+  for (int i : valid) {
+    auto ack = ApplyDeliveredEvent(pool, batch.events(i), effect);
+    auto& result = *out.mutable_results(i);
+    if (ack.ok()) {
+      result.set_duplicate(ack->duplicate());
+    } else {
+      SetResult(result, ack.status());
+    }
+  }
+  return out;
 }
 
 absl::Status UnpackPayload(const events::v1::EventEnvelope& envelope,

@@ -7,12 +7,15 @@
 #include <cmath>
 #include <latch>
 
+#include "absl/container/btree_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "regsuite/common/crypto.h"
 #include "regsuite/common/log.h"
 #include "regsuite/common/pg.h"
 #include "regsuite/common/status.h"
+#include "regsuite/events/v1/events.pb.h"
 
 namespace regsuite::common {
 namespace {
@@ -50,6 +53,7 @@ std::string TargetService(absl::string_view method) {
   return std::string(m.substr(0, m.find('/')));
 }
 
+// One outbox row of a pass and what became of it.
 struct Delivery {
   int64_t id = 0;
   std::string event_id;
@@ -57,11 +61,74 @@ struct Delivery {
   std::string payload;
   std::string trace_parent;
   int attempts = 0;
+  absl::Status outcome = absl::UnknownError("not delivered");
+};
+
+// One gRPC call of a pass: a single row to its method, or several rows of one target as an
+// EventBatch to the DeliverEvents beside the rows' DeliverEvent.
+struct Call {
+  std::string method;
+  std::vector<Delivery*> rows;
+  bool batch = false;
   grpc::ClientContext context;
   grpc::ByteBuffer request;
   grpc::ByteBuffer response;
   grpc::Status status;
 };
+
+constexpr absl::string_view kDeliverEvent = "/DeliverEvent";
+
+void AppendVarint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out += static_cast<char>((value & 0x7F) | 0x80);
+    value >>= 7;
+  }
+  out += static_cast<char>(value);
+}
+
+// EventBatch.events is field 1 (wire type 2): the stored envelopes, framed, without parsing.
+std::string BatchBody(const std::vector<Delivery*>& rows) {
+  std::string body;
+  for (const Delivery* d : rows) {
+    body += '\x0a';
+    AppendVarint(body, d->payload.size());
+    body += d->payload;
+  }
+  return body;
+}
+
+absl::Status ToAbsl(const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+// Spreads a batch call's answer over its rows: each row's own result, or the call's failure.
+void Settle(Call& call) {
+  if (!call.batch) {
+    call.rows.front()->outcome = ToAbsl(call.status);
+    return;
+  }
+  if (!call.status.ok()) {
+    for (Delivery* d : call.rows) d->outcome = ToAbsl(call.status);
+    return;
+  }
+  events::v1::EventBatchAck ack;
+  std::string bytes;
+  std::vector<grpc::Slice> slices;
+  if (call.response.Dump(&slices).ok()) {
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  const bool parsed = ack.ParseFromString(bytes);
+  for (size_t i = 0; i < call.rows.size(); ++i) {
+    Delivery* d = call.rows[i];
+    if (!parsed || static_cast<int>(i) >= ack.results_size() ||
+        !absl::EqualsIgnoreCase(ack.results(i).event_id(), d->event_id)) {
+      d->outcome = absl::InternalError("DeliverEvents answered without this event's result");
+      continue;
+    }
+    const auto& r = ack.results(i);
+    d->outcome = absl::Status(static_cast<absl::StatusCode>(r.code()), r.message());
+  }
+}
 
 }  // namespace
 
@@ -97,60 +164,120 @@ OutboxRelay::OutboxRelay(PgPool& pool, std::shared_ptr<grpc::Channel> channel,
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
+bool OutboxRelay::Batches(const std::string& method) {
+  if (!options_.batch_delivery || !absl::EndsWith(method, kDeliverEvent)) return false;
+  std::lock_guard lock(mu_);
+  return !unbatched_.contains(method);
+}
+
 absl::StatusOr<int> OutboxRelay::RunOnce() {
   grpc::GenericStub stub(channel_);
   return pool_.Transact([&](pqxx::work& txn) -> absl::StatusOr<int> {
-    std::vector<std::unique_ptr<Delivery>> batch;
+    std::vector<Delivery> rows;
     for (const auto& row : ExecPrepared(txn, kLockBatch, options_.batch_size)) {
-      auto d = std::make_unique<Delivery>();
-      d->id = row[0].as<int64_t>();
-      d->event_id = row[1].as<std::string>();
-      d->method = row[2].as<std::string>();
-      d->payload = pqxx::binarystring(row[3]).str();
-      d->trace_parent = row[4].as<std::string>();
-      d->attempts = row[5].as<int>();
-      batch.push_back(std::move(d));
+      Delivery& d = rows.emplace_back();
+      d.id = row[0].as<int64_t>();
+      d.event_id = row[1].as<std::string>();
+      d.method = row[2].as<std::string>();
+      d.payload = pqxx::binarystring(row[3]).str();
+      d.trace_parent = row[4].as<std::string>();
+      d.attempts = row[5].as<int>();
     }
-    if (batch.empty()) return 0;
+    if (rows.empty()) return 0;
 
-    // The batch holds at most one row per aggregate, so its calls may run concurrently.
-    std::latch done(static_cast<std::ptrdiff_t>(batch.size()));
-    for (auto& d : batch) {
-      grpc::Slice slice(d->payload);
-      d->request = grpc::ByteBuffer(&slice, 1);
-      d->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
-      d->context.AddMetadata("x-event-id", d->event_id);
-      if (!d->trace_parent.empty()) d->context.AddMetadata("traceparent", d->trace_parent);
-      if (options_.decorate_call) options_.decorate_call(d->context, d->method, d->payload);
-      Delivery* raw = d.get();
-      stub.UnaryCall(&raw->context, raw->method, grpc::StubOptions(), &raw->request, &raw->response,
-                     [raw, &done](grpc::Status s) {
-                       raw->status = std::move(s);
-                       done.count_down();
-                     });
+    // The pass holds at most one row per aggregate, so its calls (and the events of one batch)
+    // may run in any order and concurrently.
+    auto single = [](Delivery& d) {
+      auto call = std::make_unique<Call>();
+      call->method = d.method;
+      call->rows.push_back(&d);
+      return call;
+    };
+    std::vector<std::unique_ptr<Call>> calls;
+    absl::btree_map<std::string, std::vector<Delivery*>> by_method;
+    for (Delivery& d : rows) by_method[d.method].push_back(&d);
+    for (auto& [method, group] : by_method) {
+      if (group.size() >= 2 && Batches(method)) {
+        auto call = std::make_unique<Call>();
+        call->method = method + "s";  // DeliverEvent → DeliverEvents
+        call->rows = group;
+        call->batch = true;
+        calls.push_back(std::move(call));
+      } else {
+        for (Delivery* d : group) calls.push_back(single(*d));
+      }
     }
-    done.wait();
+    auto run = [&](std::vector<std::unique_ptr<Call>>& round) {
+      std::latch done(static_cast<std::ptrdiff_t>(round.size()));
+      for (auto& call : round) {
+        const std::string body =
+            call->batch ? BatchBody(call->rows) : call->rows.front()->payload;
+        grpc::Slice slice(body);
+        call->request = grpc::ByteBuffer(&slice, 1);
+        call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+        if (!call->batch) {
+          const Delivery& d = *call->rows.front();
+          call->context.AddMetadata("x-event-id", d.event_id);
+          if (!d.trace_parent.empty()) call->context.AddMetadata("traceparent", d.trace_parent);
+        }
+        if (options_.decorate_call) options_.decorate_call(call->context, call->method, body);
+        Call* raw = call.get();
+        stub.UnaryCall(&raw->context, raw->method, grpc::StubOptions(), &raw->request,
+                       &raw->response, [raw, &done](grpc::Status s) {
+                         raw->status = std::move(s);
+                         done.count_down();
+                       });
+      }
+      done.wait();
+    };
+    run(calls);
+
+    // A receiver without DeliverEvents (an older version) gets this pass's rows one by one,
+    // and single calls from now on.
+    std::vector<std::unique_ptr<Call>> retry;
+    for (auto& call : calls) {
+      if (call->batch && call->status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+        const std::string method = call->rows.front()->method;
+        {
+          std::lock_guard lock(mu_);
+          unbatched_.insert(method);
+        }
+        LogInfo("receiver has no DeliverEvents; delivering one event per call",
+                {{"method", method}});
+        for (Delivery* d : call->rows) retry.push_back(single(*d));
+        continue;
+      }
+      Settle(*call);
+    }
+    if (!retry.empty()) {
+      run(retry);
+      for (auto& call : retry) Settle(*call);
+    }
+    for (const auto& call : calls) {
+      if (call->batch && call->status.ok()) ++batch_calls_total_;
+    }
 
     std::vector<int64_t> delivered_ids;
-    for (const auto& d : batch) {
-      if (d->status.ok()) {
-        delivered_ids.push_back(d->id);
+    for (const Delivery& d : rows) {
+      if (d.outcome.ok()) {
+        delivered_ids.push_back(d.id);
         continue;
       }
       const double backoff = std::min(absl::ToDoubleSeconds(options_.max_backoff),
                                       absl::ToDoubleSeconds(options_.initial_backoff) *
-                                          std::pow(2.0, std::min(d->attempts, 20)));
-      std::string error = absl::StrCat(d->status.error_code(), ": ", d->status.error_message());
-      ExecPrepared(txn, kMarkFailed, d->id, error, backoff);
+                                          std::pow(2.0, std::min(d.attempts, 20)));
+      std::string error = absl::StrCat(static_cast<int>(d.outcome.code()), ": ",
+                                       d.outcome.message());
+      ExecPrepared(txn, kMarkFailed, d.id, error, backoff);
       LogWarn("outbox delivery failed; will retry",
-              {{"event_id", d->event_id}, {"method", d->method}, {"error", error}});
+              {{"event_id", d.event_id}, {"method", d.method}, {"error", error}});
     }
     if (!delivered_ids.empty()) {
       ExecPrepared(txn, kMarkDelivered, absl::StrCat("{", absl::StrJoin(delivered_ids, ","), "}"));
     }
     const int delivered = static_cast<int>(delivered_ids.size());
     delivered_total_ += delivered;
-    failed_total_ += static_cast<int64_t>(batch.size()) - delivered;
+    failed_total_ += static_cast<int64_t>(rows.size()) - delivered;
     return delivered;
   });
 }

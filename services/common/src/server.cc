@@ -150,6 +150,8 @@ ConfigSchema BaseServiceSchema(const ServiceSpec& spec) {
       .Add("outbox.poll_interval", ConfigType::kDuration, "200ms",
            "pause between outbox passes when idle")
       .Add("outbox.call_timeout", ConfigType::kDuration, "5s", "deadline of each delivery call")
+      .Add("outbox.batch_delivery", ConfigType::kBool, "true",
+           "rows of one pass for the same receiver go as one DeliverEvents call")
       .Add("outbox.max_backoff", ConfigType::kDuration, "60s",
            "longest wait before retrying a failed delivery")
       .Add("clock.test_offset_file", ConfigType::kString, "",
@@ -430,6 +432,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     relay_options.poll_interval = config->GetDuration("outbox.poll_interval");
     relay_options.call_timeout = config->GetDuration("outbox.call_timeout");
     relay_options.max_backoff = config->GetDuration("outbox.max_backoff");
+    relay_options.batch_delivery = config->GetBool("outbox.batch_delivery");
     relay_options.decorate_call = [client = gateway.get()](grpc::ClientContext& ctx,
                                                            const std::string& method,
                                                            const std::string& payload) {
@@ -439,7 +442,18 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
     metrics.Describe(prefix + "_outbox_pending", "gauge", "outbox rows not yet acknowledged");
     metrics.Describe(prefix + "_outbox_oldest_pending_seconds", "gauge",
                      "age of the oldest undelivered outbox row (delivery lag)");
+    metrics.Describe(prefix + "_outbox_delivered_total", "counter",
+                     "outbox rows acknowledged by their receiver");
+    metrics.Describe(prefix + "_outbox_failed_total", "counter",
+                     "outbox delivery attempts that failed (retried with backoff)");
+    metrics.Describe(prefix + "_outbox_batch_calls_total", "counter",
+                     "DeliverEvents calls answered, each carrying several rows");
     metrics.AddCollector([r = relay.get(), prefix](MetricsRegistry& m) {
+      m.SetCounter(prefix + "_outbox_delivered_total", {},
+                   static_cast<double>(r->delivered_total()));
+      m.SetCounter(prefix + "_outbox_failed_total", {}, static_cast<double>(r->failed_total()));
+      m.SetCounter(prefix + "_outbox_batch_calls_total", {},
+                   static_cast<double>(r->batch_calls_total()));
       auto backlog = r->Backlog();
       if (!backlog.ok()) return;
       m.SetGauge(prefix + "_outbox_pending", {}, static_cast<double>(backlog->pending));

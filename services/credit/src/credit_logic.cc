@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -461,58 +462,84 @@ absl::StatusOr<events::v1::EventAck> CreditLogic::DeliverEvent(
     const events::v1::EventEnvelope& envelope) {
   ChangedSubjects changed;
   auto ack = common::ApplyDeliveredEvent(
-      pg_, envelope, [&](pqxx::work& txn, const events::v1::EventEnvelope& e) -> absl::Status {
+      pg_, envelope, [&](pqxx::work& txn, const events::v1::EventEnvelope& e) {
         changed.clear();
-        v1::RecordCreditEventRequest r;
-        r.set_event_id(e.event_id());
-        if (e.payload_type() == "regsuite.events.v1.PenaltyDecided") {
-          events::v1::PenaltyDecided p;
-          if (auto st = common::UnpackPayload(e, &p); !st.ok()) return st;
-          if (p.uscc().empty()) return absl::OkStatus();  // natural person: no credit subject
-          r.set_uscc(p.uscc());
-          r.set_subject_name(p.party_name());
-          r.set_kind(v1::CREDIT_RECORD_KIND_PENALTY);
-          r.set_severity(p.severity() == events::v1::SEVERITY_UNSPECIFIED
-                             ? v1::SEVERITY_GENERAL
-                             : static_cast<v1::Severity>(p.severity()));
-          r.set_source_service("inspection");
-          r.set_decision_ref(p.decision_no());
-          r.set_summary(p.violation_type());
-          r.set_basis(p.legal_basis());
-          r.set_decided_date(p.decision_date());
-          r.set_fine_fen(p.fine_fen());
-          r.set_fine_multiple(p.fine_multiple());
-        } else if (e.payload_type() == "regsuite.events.v1.FalseCommitmentFound") {
-          events::v1::FalseCommitmentFound p;
-          if (auto st = common::UnpackPayload(e, &p); !st.ok()) return st;
-          r.set_uscc(p.uscc());
-          r.set_subject_name(p.subject_name());
-          r.set_kind(v1::CREDIT_RECORD_KIND_FALSE_COMMITMENT);
-          r.set_severity(v1::SEVERITY_GENERAL);
-          r.set_source_service("licensing");
-          r.set_decision_ref(p.revocation_decision_no());
-          r.set_summary(p.finding());
-          r.set_basis(p.basis());
-          r.set_decided_date(p.found_date());
-          *r.mutable_evidence_refs() = p.evidence_refs();
-        } else if (e.payload_type() == "regsuite.events.v1.PenaltyDecisionAnnulled") {
-          events::v1::PenaltyDecisionAnnulled p;
-          if (auto st = common::UnpackPayload(e, &p); !st.ok()) return st;
-          auto uscc = ParseUscc(p.uscc());
-          if (!uscc.ok()) return absl::OkStatus();
-          if (CreditRepository::AnnulRecords(txn, *uscc, p.decision_no()) > 0) {
-            changed.emplace_back(*uscc, CreditRepository::BumpSubjectVersion(txn, *uscc));
-          }
-          return absl::OkStatus();
-        } else {
-          return FieldError("payload_type",
-                            absl::StrCat("credit does not handle ", e.payload_type()));
-        }
-        if (auto st = ValidateRecordRequest(&r); !st.ok()) return st;
-        return RecordInTxn(txn, r, &changed).status();
+        return ApplyEvent(txn, e, changed);
       });
   if (ack.ok()) Invalidate(changed);
   return ack;
+}
+
+absl::StatusOr<events::v1::EventBatchAck> CreditLogic::DeliverEvents(
+    const events::v1::EventBatch& batch) {
+  // By event id: an effect may run twice for one event (a rolled-back batch is applied again
+  // event by event), and only acknowledged, fresh events invalidate.
+  absl::flat_hash_map<std::string, ChangedSubjects> changed;
+  auto ack = common::ApplyDeliveredEvents(
+      pg_, batch, [&](pqxx::work& txn, const events::v1::EventEnvelope& e) {
+        auto& mine = changed[e.event_id()];
+        mine.clear();
+        return ApplyEvent(txn, e, mine);
+      });
+  ChangedSubjects all;
+  for (const auto& result : ack.results()) {
+    if (result.code() != 0 || result.duplicate()) continue;
+    auto it = changed.find(result.event_id());
+    if (it != changed.end()) all.insert(all.end(), it->second.begin(), it->second.end());
+  }
+  Invalidate(all);
+  return ack;
+}
+
+absl::Status CreditLogic::ApplyEvent(pqxx::work& txn, const events::v1::EventEnvelope& e,
+                                     ChangedSubjects& changed) {
+  v1::RecordCreditEventRequest r;
+  r.set_event_id(e.event_id());
+  if (e.payload_type() == "regsuite.events.v1.PenaltyDecided") {
+    events::v1::PenaltyDecided p;
+    if (auto st = common::UnpackPayload(e, &p); !st.ok()) return st;
+    if (p.uscc().empty()) return absl::OkStatus();  // natural person: no credit subject
+    r.set_uscc(p.uscc());
+    r.set_subject_name(p.party_name());
+    r.set_kind(v1::CREDIT_RECORD_KIND_PENALTY);
+    r.set_severity(p.severity() == events::v1::SEVERITY_UNSPECIFIED
+                       ? v1::SEVERITY_GENERAL
+                       : static_cast<v1::Severity>(p.severity()));
+    r.set_source_service("inspection");
+    r.set_decision_ref(p.decision_no());
+    r.set_summary(p.violation_type());
+    r.set_basis(p.legal_basis());
+    r.set_decided_date(p.decision_date());
+    r.set_fine_fen(p.fine_fen());
+    r.set_fine_multiple(p.fine_multiple());
+  } else if (e.payload_type() == "regsuite.events.v1.FalseCommitmentFound") {
+    events::v1::FalseCommitmentFound p;
+    if (auto st = common::UnpackPayload(e, &p); !st.ok()) return st;
+    r.set_uscc(p.uscc());
+    r.set_subject_name(p.subject_name());
+    r.set_kind(v1::CREDIT_RECORD_KIND_FALSE_COMMITMENT);
+    r.set_severity(v1::SEVERITY_GENERAL);
+    r.set_source_service("licensing");
+    r.set_decision_ref(p.revocation_decision_no());
+    r.set_summary(p.finding());
+    r.set_basis(p.basis());
+    r.set_decided_date(p.found_date());
+    *r.mutable_evidence_refs() = p.evidence_refs();
+  } else if (e.payload_type() == "regsuite.events.v1.PenaltyDecisionAnnulled") {
+    events::v1::PenaltyDecisionAnnulled p;
+    if (auto st = common::UnpackPayload(e, &p); !st.ok()) return st;
+    auto uscc = ParseUscc(p.uscc());
+    if (!uscc.ok()) return absl::OkStatus();
+    if (CreditRepository::AnnulRecords(txn, *uscc, p.decision_no()) > 0) {
+      changed.emplace_back(*uscc, CreditRepository::BumpSubjectVersion(txn, *uscc));
+    }
+    return absl::OkStatus();
+  } else {
+    return FieldError("payload_type",
+                      absl::StrCat("credit does not handle ", e.payload_type()));
+  }
+  if (auto st = ValidateRecordRequest(&r); !st.ok()) return st;
+  return RecordInTxn(txn, r, &changed).status();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class CreditLogic {
   /// RecordCreditEvent, event id = envelope id); PenaltyDecisionAnnulled withdraws the records
   /// of that decision. Exactly once through the inbox.
   absl::StatusOr<events::v1::EventAck> DeliverEvent(const events::v1::EventEnvelope& envelope);
+  absl::StatusOr<events::v1::EventBatchAck> DeliverEvents(const events::v1::EventBatch& batch);
 
   const CreditSettings& settings() const { return settings_; }
   const common::Clock& clock() const { return clock_; }
@@ -83,6 +84,10 @@ class CreditLogic {
                                 absl::CivilDay today) const;
   std::vector<std::string> MeasureCodes(v1::ListType type) const;
   void Invalidate(const ChangedSubjects& changed);
+  // DeliverEvent(s)' effect inside the inbox transaction; subjects whose version it bumped go
+  // to `changed`, for invalidation after the commit.
+  absl::Status ApplyEvent(pqxx::work& txn, const events::v1::EventEnvelope& e,
+                          ChangedSubjects& changed);
 
   // A listing mutation under FOR UPDATE: load, check etag, apply `mutate`, write, append the
   // history event, bump the subject version.

@@ -94,6 +94,7 @@ RS_CREDIT_METHOD(DecideRepair, v1::DecideRepairRequest, v1::Repair)
 RS_CREDIT_METHOD(RevokeRepair, v1::RevokeRepairRequest, v1::Repair)
 RS_CREDIT_METHOD(ListMeasures, v1::ListMeasuresRequest, v1::ListMeasuresResponse)
 RS_CREDIT_METHOD(DeliverEvent, events::v1::EventEnvelope, events::v1::EventAck)
+RS_CREDIT_METHOD(DeliverEvents, events::v1::EventBatch, events::v1::EventBatchAck)
 
 #undef RS_CREDIT_METHOD
 

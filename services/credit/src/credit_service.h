@@ -81,6 +81,9 @@ class CreditServiceImpl : public v1::CreditService::CallbackService {
   grpc::ServerUnaryReactor* DeliverEvent(grpc::CallbackServerContext* ctx,
                                          const events::v1::EventEnvelope* request,
                                          events::v1::EventAck* response) override;
+  grpc::ServerUnaryReactor* DeliverEvents(grpc::CallbackServerContext* ctx,
+                                          const events::v1::EventBatch* request,
+                                          events::v1::EventBatchAck* response) override;
 
  private:
   CreditLogic& logic_;

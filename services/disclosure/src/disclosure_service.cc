@@ -257,11 +257,23 @@ grpc::ServerUnaryReactor* DisclosureService::DeliverEvent(grpc::CallbackServerCo
                                                           const events::v1::EventEnvelope* request,
                                                           events::v1::EventAck* response) {
   return Respond(ctx, ctx_.workers, response, [this, request] {
-    return common::ApplyDeliveredEvent(
-        ctx_.pg, *request, [this](pqxx::work& txn, const events::v1::EventEnvelope& envelope) {
-          return intake_.Apply(txn, envelope);
-        });
+    return common::ApplyDeliveredEvent(ctx_.pg, *request, IntakeEffect());
   });
+}
+
+grpc::ServerUnaryReactor* DisclosureService::DeliverEvents(grpc::CallbackServerContext* ctx,
+                                                           const events::v1::EventBatch* request,
+                                                           events::v1::EventBatchAck* response) {
+  return Respond(ctx, ctx_.workers, response,
+                 [this, request]() -> absl::StatusOr<events::v1::EventBatchAck> {
+                   return common::ApplyDeliveredEvents(ctx_.pg, *request, IntakeEffect());
+                 });
+}
+
+common::EventEffect DisclosureService::IntakeEffect() {
+  return [this](pqxx::work& txn, const events::v1::EventEnvelope& envelope) {
+    return intake_.Apply(txn, envelope);
+  };
 }
 
 }  // namespace regsuite::disclosure

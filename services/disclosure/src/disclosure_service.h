@@ -9,6 +9,7 @@
 #include "event_intake.h"
 #include "info_requests.h"
 #include "publications.h"
+#include "regsuite/common/events.h"
 #include "regsuite/common/server.h"
 #include "regsuite/disclosure/v1/disclosure.grpc.pb.h"
 #include "settings.h"
@@ -107,8 +108,14 @@ class DisclosureService final : public v1::DisclosureService::CallbackService {
   grpc::ServerUnaryReactor* DeliverEvent(grpc::CallbackServerContext* ctx,
                                          const events::v1::EventEnvelope* request,
                                          events::v1::EventAck* response) override;
+  grpc::ServerUnaryReactor* DeliverEvents(grpc::CallbackServerContext* ctx,
+                                          const events::v1::EventBatch* request,
+                                          events::v1::EventBatchAck* response) override;
 
  private:
+  // DeliverEvent(s)' effect: EventIntake in the inbox transaction.
+  common::EventEffect IntakeEffect();
+
   common::ServiceContext& ctx_;
   const DisclosureSettings settings_;
   Publications publications_;

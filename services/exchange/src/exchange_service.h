@@ -34,10 +34,18 @@ class ExchangeService final : public v1::ExchangeService::CallbackService {
                                          const events::v1::EventEnvelope* request,
                                          events::v1::EventAck* response) override;
 
+  grpc::ServerUnaryReactor* DeliverEvents(grpc::CallbackServerContext* ctx,
+                                          const events::v1::EventBatch* request,
+                                          events::v1::EventBatchAck* response) override;
+
   /// DeliverEvent's effect: the event's feed entry appended in the inbox transaction.
   static absl::StatusOr<events::v1::EventAck> ApplyEvent(common::PgPool& pg,
                                                          common::MetricsRegistry& metrics,
                                                          const events::v1::EventEnvelope& event);
+  /// DeliverEvents': the batch's entries appended in one transaction (ApplyDeliveredEvents).
+  static events::v1::EventBatchAck ApplyEvents(common::PgPool& pg,
+                                               common::MetricsRegistry& metrics,
+                                               const events::v1::EventBatch& batch);
 
  private:
   common::ServiceContext& ctx_;

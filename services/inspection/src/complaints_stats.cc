@@ -219,24 +219,35 @@ absl::Status InspectionServiceImpl::DoGetStats(const v1::GetStatsRequest& reques
   });
 }
 
+namespace {
+
+// DeliverEvent(s)' effect: a listing change kept in credit_listing_cache (frequency rules).
+absl::Status ApplyListingEvent(pqxx::work& txn, const events::v1::EventEnvelope& envelope) {
+  if (envelope.payload_type() != "regsuite.events.v1.ListingChanged") {
+    return absl::OkStatus();  // not ours to act on; acknowledged
+  }
+  events::v1::ListingChanged changed;
+  if (absl::Status s = common::UnpackPayload(envelope, &changed); !s.ok()) return s;
+  const bool active = changed.change() == events::v1::LISTING_CHANGE_PUBLISHED ||
+                      changed.change() == events::v1::LISTING_CHANGE_RESTORED;
+  txn.exec_params(kUpsertListing, changed.uscc(), changed.listing_id(),
+                  static_cast<int>(changed.list_type()), active);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status InspectionServiceImpl::DoDeliverEvent(const events::v1::EventEnvelope& request,
                                                    events::v1::EventAck* response) {
-  auto ack = common::ApplyDeliveredEvent(
-      deps_.pg, request,
-      [](pqxx::work& txn, const events::v1::EventEnvelope& envelope) -> absl::Status {
-        if (envelope.payload_type() != "regsuite.events.v1.ListingChanged") {
-          return absl::OkStatus();  // not ours to act on; acknowledged
-        }
-        events::v1::ListingChanged changed;
-        if (absl::Status s = common::UnpackPayload(envelope, &changed); !s.ok()) return s;
-        const bool active = changed.change() == events::v1::LISTING_CHANGE_PUBLISHED ||
-                            changed.change() == events::v1::LISTING_CHANGE_RESTORED;
-        txn.exec_params(kUpsertListing, changed.uscc(), changed.listing_id(),
-                        static_cast<int>(changed.list_type()), active);
-        return absl::OkStatus();
-      });
+  auto ack = common::ApplyDeliveredEvent(deps_.pg, request, ApplyListingEvent);
   if (!ack.ok()) return ack.status();
   *response = *std::move(ack);
+  return absl::OkStatus();
+}
+
+absl::Status InspectionServiceImpl::DoDeliverEvents(const events::v1::EventBatch& request,
+                                                    events::v1::EventBatchAck* response) {
+  *response = common::ApplyDeliveredEvents(deps_.pg, request, ApplyListingEvent);
   return absl::OkStatus();
 }
 

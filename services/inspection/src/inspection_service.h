@@ -95,6 +95,7 @@ class InspectionServiceImpl final : public v1::InspectionService::CallbackServic
   REGSUITE_INSPECTION_METHOD(FileComplaint, v1::FileComplaintRequest, v1::Complaint);
   REGSUITE_INSPECTION_METHOD(GetStats, v1::GetStatsRequest, v1::InspectionStats);
   REGSUITE_INSPECTION_METHOD(DeliverEvent, events::v1::EventEnvelope, events::v1::EventAck);
+  REGSUITE_INSPECTION_METHOD(DeliverEvents, events::v1::EventBatch, events::v1::EventBatchAck);
 
   /// Sends a credit event (REFUSAL_TO_RECTIFY) for every major hazard still open after its
   /// deadline, once per hazard. Returns how many were reported. Also run by a background

@@ -2037,56 +2037,81 @@ absl::Status LicensingLogic::GetStats(const v1::GetStatsRequest& req, v1::Licens
 
 absl::Status LicensingLogic::DeliverEvent(const events::v1::EventEnvelope& envelope,
                                           events::v1::EventAck* ack) {
-  std::string invalidate_uscc;
+  std::vector<std::string> invalidate;
   auto result = common::ApplyDeliveredEvent(
-      pg_, envelope, [&](pqxx::work& txn, const events::v1::EventEnvelope& env) -> absl::Status {
-        if (env.payload_type() == "regsuite.events.v1.ListingChanged") {
-          events::v1::ListingChanged e;
-          if (auto s = common::UnpackPayload(env, &e); !s.ok()) return s;
-          invalidate_uscc = e.uscc();
-          return absl::OkStatus();
-        }
-        if (env.payload_type() != "regsuite.events.v1.LicenceSanctionOrdered") {
-          return absl::OkStatus();  // not for licensing: acknowledged, nothing to do
-        }
-        events::v1::LicenceSanctionOrdered e;
-        if (auto s = common::UnpackPayload(env, &e); !s.ok()) return s;
-        auto loaded = LoadCertificate(txn, e.certificate_no(), true);
-        if (!loaded.ok()) {
-          if (!absl::IsNotFound(loaded.status())) return loaded.status();
-          common::LogWarn("sanction for an unknown certificate ignored",
-                          {{"certificate_no", e.certificate_no()}, {"case_id", e.case_id()}});
-          return absl::OkStatus();
-        }
-        if (!e.uscc().empty() && e.uscc() != loaded->cert.holder().uscc()) {
-          common::LogWarn("sanction names another holder; ignored",
-                          {{"certificate_no", e.certificate_no()}, {"case_id", e.case_id()}});
-          return absl::OkStatus();
-        }
-        auto status = loaded->cert.status();
-        CertificateChange change{.reason = e.reason(),
-                                 .decision_no = e.decision_no(),
-                                 .source_case_id = e.case_id(),
-                                 .actor = absl::StrCat("inspection:", e.authority())};
-        if (e.sanction() == events::v1::LICENCE_SANCTION_SUSPEND) {
-          if (status != v1::CERTIFICATE_STATUS_VALID) return absl::OkStatus();
-          change.to = v1::CERTIFICATE_STATUS_SUSPENDED;
-          change.suspended_until = e.suspended_until();
-        } else if (e.sanction() == events::v1::LICENCE_SANCTION_REVOKE) {
-          if (status != v1::CERTIFICATE_STATUS_VALID &&
-              status != v1::CERTIFICATE_STATUS_SUSPENDED) {
-            return absl::OkStatus();
-          }
-          change.to = v1::CERTIFICATE_STATUS_REVOKED;
-        } else {
-          return FieldError("payload.sanction", "must be SUSPEND or REVOKE");
-        }
-        return ChangeCertificateStatus(txn, *loaded, change);
+      pg_, envelope, [&](pqxx::work& txn, const events::v1::EventEnvelope& env) {
+        return ApplyEvent(txn, env, invalidate);
       });
-  if (!invalidate_uscc.empty() && credit_ != nullptr) credit_->Invalidate(invalidate_uscc);
+  InvalidateCredit(invalidate);
   if (!result.ok()) return result.status();
   *ack = *result;
   return absl::OkStatus();
+}
+
+absl::Status LicensingLogic::DeliverEvents(const events::v1::EventBatch& batch,
+                                           events::v1::EventBatchAck* ack) {
+  std::vector<std::string> invalidate;
+  *ack = common::ApplyDeliveredEvents(
+      pg_, batch, [&](pqxx::work& txn, const events::v1::EventEnvelope& env) {
+        return ApplyEvent(txn, env, invalidate);
+      });
+  InvalidateCredit(invalidate);
+  return absl::OkStatus();
+}
+
+// Dropping a cached credit answer is harmless when the change did not commit, so every uscc a
+// listing event named is dropped, whatever became of its transaction.
+void LicensingLogic::InvalidateCredit(const std::vector<std::string>& usccs) {
+  if (credit_ == nullptr) return;
+  for (const auto& uscc : usccs) {
+    if (!uscc.empty()) credit_->Invalidate(uscc);
+  }
+}
+
+absl::Status LicensingLogic::ApplyEvent(pqxx::work& txn, const events::v1::EventEnvelope& env,
+                                        std::vector<std::string>& invalidate) {
+  if (env.payload_type() == "regsuite.events.v1.ListingChanged") {
+    events::v1::ListingChanged e;
+    if (auto s = common::UnpackPayload(env, &e); !s.ok()) return s;
+    invalidate.push_back(e.uscc());
+    return absl::OkStatus();
+  }
+  if (env.payload_type() != "regsuite.events.v1.LicenceSanctionOrdered") {
+    return absl::OkStatus();  // not for licensing: acknowledged, nothing to do
+  }
+  events::v1::LicenceSanctionOrdered e;
+  if (auto s = common::UnpackPayload(env, &e); !s.ok()) return s;
+  auto loaded = LoadCertificate(txn, e.certificate_no(), true);
+  if (!loaded.ok()) {
+    if (!absl::IsNotFound(loaded.status())) return loaded.status();
+    common::LogWarn("sanction for an unknown certificate ignored",
+                    {{"certificate_no", e.certificate_no()}, {"case_id", e.case_id()}});
+    return absl::OkStatus();
+  }
+  if (!e.uscc().empty() && e.uscc() != loaded->cert.holder().uscc()) {
+    common::LogWarn("sanction names another holder; ignored",
+                    {{"certificate_no", e.certificate_no()}, {"case_id", e.case_id()}});
+    return absl::OkStatus();
+  }
+  auto status = loaded->cert.status();
+  CertificateChange change{.reason = e.reason(),
+                           .decision_no = e.decision_no(),
+                           .source_case_id = e.case_id(),
+                           .actor = absl::StrCat("inspection:", e.authority())};
+  if (e.sanction() == events::v1::LICENCE_SANCTION_SUSPEND) {
+    if (status != v1::CERTIFICATE_STATUS_VALID) return absl::OkStatus();
+    change.to = v1::CERTIFICATE_STATUS_SUSPENDED;
+    change.suspended_until = e.suspended_until();
+  } else if (e.sanction() == events::v1::LICENCE_SANCTION_REVOKE) {
+    if (status != v1::CERTIFICATE_STATUS_VALID &&
+        status != v1::CERTIFICATE_STATUS_SUSPENDED) {
+      return absl::OkStatus();
+    }
+    change.to = v1::CERTIFICATE_STATUS_REVOKED;
+  } else {
+    return FieldError("payload.sanction", "must be SUSPEND or REVOKE");
+  }
+  return ChangeCertificateStatus(txn, *loaded, change);
 }
 
 }  // namespace regsuite::licensing

@@ -82,8 +82,14 @@ class LicensingLogic {
 
   // Events in (DeliverEvent): LicenceSanctionOrdered, ListingChanged.
   absl::Status DeliverEvent(const events::v1::EventEnvelope& envelope, events::v1::EventAck* ack);
+  absl::Status DeliverEvents(const events::v1::EventBatch& batch, events::v1::EventBatchAck* ack);
 
  private:
+  // DeliverEvent(s)' effect inside the inbox transaction; the usccs of listing changes go to
+  // `invalidate` (their cached credit answers are dropped after the transaction).
+  absl::Status ApplyEvent(pqxx::work& txn, const events::v1::EventEnvelope& env,
+                          std::vector<std::string>& invalidate);
+  void InvalidateCredit(const std::vector<std::string>& usccs);
   struct LoadedApplication {
     v1::Application app;
     int64_t version = 0;

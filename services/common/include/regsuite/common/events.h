@@ -27,12 +27,25 @@ OutboxEvent MakeEnvelopeEvent(absl::string_view source_service, absl::string_vie
                               const google::protobuf::Message& payload, absl::Time occurred_at,
                               absl::string_view event_id = "");
 
+/// What a receiver does with one delivered event, inside the transaction that claims its id.
+/// It may run more than once for one event (a rolled-back batch is applied again one event per
+/// transaction), so state it keeps for after the commit must be keyed by event id.
+using EventEffect = std::function<absl::Status(pqxx::work&, const events::v1::EventEnvelope&)>;
+
 /// Applies a delivered event exactly once: claims its id in the inbox and runs `effect` in
 /// the same transaction; a redelivery skips `effect` and is acknowledged as a duplicate.
 /// Validates the envelope first (event_id a UUID, event_type and payload_type present).
-absl::StatusOr<events::v1::EventAck> ApplyDeliveredEvent(
-    PgPool& pool, const events::v1::EventEnvelope& envelope,
-    const std::function<absl::Status(pqxx::work&, const events::v1::EventEnvelope&)>& effect);
+absl::StatusOr<events::v1::EventAck> ApplyDeliveredEvent(PgPool& pool,
+                                                         const events::v1::EventEnvelope& envelope,
+                                                         const EventEffect& effect);
+
+/// DeliverEvents: the batch's fresh ids claimed in one statement and every effect applied in
+/// one transaction, in the batch's order. If any effect (or the transaction) fails, that
+/// transaction rolls back and each event is applied alone with ApplyDeliveredEvent, so one bad
+/// event fails only itself. One result per event, in order; an invalid envelope is
+/// INVALID_ARGUMENT in its result and is not applied.
+events::v1::EventBatchAck ApplyDeliveredEvents(PgPool& pool, const events::v1::EventBatch& batch,
+                                               const EventEffect& effect);
 
 /// Unpacks the envelope's payload into `message`; INVALID_ARGUMENT when payload_type names
 /// another message or the bytes do not parse.

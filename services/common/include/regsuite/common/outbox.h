@@ -14,6 +14,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
@@ -47,6 +48,8 @@ struct OutboxRelayOptions {
   absl::Duration call_timeout = absl::Seconds(5);
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(60);
+  // Rows of one pass for the same DeliverEvent go as one DeliverEvents call (EventBatch).
+  bool batch_delivery = true;
   // Adds metadata (identity, signature) to each delivery; may be empty.
   std::function<void(grpc::ClientContext&, const std::string& method, const std::string& payload)>
       decorate_call;
@@ -78,18 +81,25 @@ class OutboxRelay {
   absl::StatusOr<OutboxBacklog> Backlog();
   int64_t delivered_total() const { return delivered_total_.load(); }
   int64_t failed_total() const { return failed_total_.load(); }
+  // DeliverEvents calls answered (each carrying several rows).
+  int64_t batch_calls_total() const { return batch_calls_total_.load(); }
 
  private:
   void Loop();
+  // Whether rows for `method` go in batches: a DeliverEvent whose service has not answered
+  // DeliverEvents with UNIMPLEMENTED.
+  bool Batches(const std::string& method);
 
   PgPool& pool_;
   std::shared_ptr<grpc::Channel> channel_;
   const OutboxRelayOptions options_;
   std::atomic<int64_t> delivered_total_{0};
   std::atomic<int64_t> failed_total_{0};
+  std::atomic<int64_t> batch_calls_total_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  absl::flat_hash_set<std::string> unbatched_;  // guarded by mu_
   std::thread thread_;
 };
 
