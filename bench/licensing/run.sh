@@ -67,6 +67,26 @@ read -r _ ok_rate p50 p99 ok errors rest <"$WORK/loadgen.out"
 echo "offered ${rate}/s open loop for ${seconds} s (after ${warmup} s warm-up): completed OK" \
   "${ok_rate}/s, latency p50 ${p50} ms, p99 ${p99} ms; ok ${ok}, errors ${errors}${rest:+ ($rest)}"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The events of every approval (licensing → disclosure, exchange; disclosure → exchange) must
+# keep up: how long after the run their outboxes are empty, and how many calls carried them.
+metric() {  # metric SERVICE NAME: the value of an unlabelled metric of SERVICE
+  local var="PORT_${1^^}_METRICS"
+  curl -fsS "http://127.0.0.1:$((${!var} + offset))/metrics" | awk -v n="$2" '$1 == n {print $2}'
+}
+drained=""
+for tenth in $(seq 0 300); do
+  if [[ $(metric licensing regsuite_licensing_outbox_pending) == 0 &&
+    $(metric disclosure regsuite_disclosure_outbox_pending) == 0 ]]; then
+    drained=$(awk -v t="$tenth" 'BEGIN {printf "%.1f", t / 10}')
+    break
+  fi
+  sleep 0.1
+done
+echo "outboxes empty ${drained:-NOT within 30} s after the run; rows delivered (calls that" \
+  "carried several): licensing $(metric licensing regsuite_licensing_outbox_delivered_total)" \
+  "($(metric licensing regsuite_licensing_outbox_batch_calls_total))," \
+  "disclosure $(metric disclosure regsuite_disclosure_outbox_delivered_total)" \
+  "($(metric disclosure regsuite_disclosure_outbox_batch_calls_total))"
 driver outcomes "$WORK/requests.bin" "$sent"
 # CPU per submission: every process over the whole run (warm-up included), over what was sent.
 read -r user sys <"$WORK/loadgen.time"
