@@ -601,6 +601,59 @@ TEST_CASE("DeliverEvent: a PenaltyDecided at a 3x fine records once and proposes
   CHECK(Check(*replica.stub, uscc).tier() == v1::CREDIT_TIER_WATCH);
 }
 
+TEST_CASE("DeliverEvents: a batch records each penalty once and drops the cached answers after") {
+  Schema schema;
+  FakeClock clock(absl::CivilSecond(2026, 5, 6, 10, 0, 0));
+  Replica replica(schema.name, clock);
+  const std::string first = FreshUscc(), second = FreshUscc();
+  // Both answered NORMAL and cached before the batch.
+  REQUIRE(Check(*replica.stub, first).tier() == v1::CREDIT_TIER_NORMAL);
+  REQUIRE(Check(*replica.stub, second).tier() == v1::CREDIT_TIER_NORMAL);
+  auto penalty = [](const std::string& uscc, const std::string& id) {
+    regsuite::events::v1::PenaltyDecided p;
+    p.set_case_id("case-" + uscc);
+    p.set_decision_no("应急罚〔2026〕" + uscc.substr(14) + "号");
+    p.set_decision_date("2026-05-06");
+    p.set_uscc(uscc);
+    p.set_party_name("某化工公司");
+    p.set_severity(regsuite::events::v1::SEVERITY_SERIOUS);
+    p.set_fine_fen(30000000);
+    p.set_fine_multiple(3);
+    regsuite::events::v1::EventEnvelope e;
+    e.set_event_id(id);
+    e.set_source_service("inspection");
+    e.set_aggregate_type("penalty_case");
+    e.set_aggregate_id(p.case_id());
+    e.set_event_type("inspection.penalty_decided");
+    e.set_payload_type("regsuite.events.v1.PenaltyDecided");
+    e.set_payload(p.SerializeAsString());
+    return e;
+  };
+  regsuite::events::v1::EventBatch batch;
+  *batch.add_events() = penalty(first, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e501");
+  auto foreign = penalty(first, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e502");
+  foreign.set_payload_type("regsuite.events.v1.DrawPublished");
+  *batch.add_events() = foreign;
+  *batch.add_events() = penalty(second, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e503");
+  regsuite::events::v1::EventBatchAck ack, again;
+  REQUIRE(Call(*replica.stub, &v1::CreditService::Stub::DeliverEvents, batch, &ack).ok());
+  REQUIRE(ack.results_size() == 3);
+  CHECK(ack.results(0).code() == 0);
+  CHECK(ack.results(1).code() == static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  CHECK(ack.results(1).message() ==
+        "payload_type: credit does not handle regsuite.events.v1.DrawPublished");
+  CHECK(ack.results(2).code() == 0);
+  REQUIRE(Call(*replica.stub, &v1::CreditService::Stub::DeliverEvents, batch, &again).ok());
+  CHECK(again.results(0).duplicate());
+  CHECK(again.results(2).duplicate());
+  for (const auto& uscc : {first, second}) {
+    INFO(uscc);
+    CHECK(Count(replica.pg, "SELECT count(*) FROM credit_records WHERE uscc = $1", uscc) == 1);
+    // At once, without waiting for a cache to expire: the batch's commit dropped the answers.
+    CHECK(Check(*replica.stub, uscc).tier() == v1::CREDIT_TIER_WATCH);
+  }
+}
+
 TEST_CASE(
     "profile grade follows the records; measures name their enforcing service; late objections are "
     "refused") {

@@ -7,10 +7,12 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "change_feed.h"
 #include "exchange_env.h"
+#include "exchange_service.h"
 #include "regsuite/common/events.h"
 
 namespace {
@@ -81,6 +83,35 @@ TEST_CASE("a redelivered event is acknowledged as a duplicate and appends nothin
   auto all = List(db, "", 100);
   REQUIRE(all.changes_size() == 1);
   CHECK(all.changes(0).source_event_id() == event.event_id());
+}
+
+TEST_CASE("a DeliverEvents batch appends its entries in order, counts them once, fails alone") {
+  ExchangeDb db;
+  ev::EventBatch batch;
+  *batch.add_events() = db.ListingEvent("L-21", ev::LISTING_CHANGE_PUBLISHED);
+  auto bad = db.ListingEvent("L-22", ev::LISTING_CHANGE_PUBLISHED);
+  bad.set_payload("not a ListingChanged");  // fails its effect, so the batch's transaction
+  *batch.add_events() = bad;
+  *batch.add_events() = db.ListingEvent("L-23", ev::LISTING_CHANGE_PUBLISHED);
+  auto ack = regsuite::exchange::ExchangeService::ApplyEvents(db.pool, db.metrics, batch);
+  REQUIRE(ack.results_size() == 3);
+  CHECK(ack.results(0).code() == 0);
+  CHECK(ack.results(1).code() == static_cast<int>(absl::StatusCode::kInvalidArgument));
+  CHECK(ack.results(1).message() == "payload: does not parse as regsuite.events.v1.ListingChanged");
+  CHECK(ack.results(2).code() == 0);
+  auto all = List(db, "", 100);
+  REQUIRE(all.changes_size() == 2);
+  CHECK(all.changes(0).entity_id() == "L-21");
+  CHECK(all.changes(1).entity_id() == "L-23");
+  // The metric counts what was appended, not the rolled-back first attempt.
+  CHECK(absl::StrContains(db.metrics.RenderText(),
+                          "regsuite_exchange_feed_changes_total{entity_type=\"ENTITY_TYPE_CREDIT_"
+                          "LISTING\"} 2"));
+
+  auto again = regsuite::exchange::ExchangeService::ApplyEvents(db.pool, db.metrics, batch);
+  CHECK(again.results(0).duplicate());
+  CHECK(again.results(2).duplicate());
+  CHECK(List(db, "", 100).changes_size() == 2);
 }
 
 TEST_CASE(
