@@ -37,8 +37,9 @@ struct Producer {
   ~Producer() { regsuite::testing::DropSchema(schema); }
 
   // Writes one event per (aggregate, seq) in its own transaction; returns the event ids.
+  // `padding` bytes of filler in each envelope make big events.
   std::vector<std::string> Enqueue(int aggregates, int per_aggregate,
-                                   const std::string& method = kTestMethod) {
+                                   const std::string& method = kTestMethod, size_t padding = 0) {
     std::vector<std::string> ids;
     for (int seq = 1; seq <= per_aggregate; ++seq) {
       for (int a = 0; a < aggregates; ++a) {
@@ -51,6 +52,7 @@ struct Producer {
           envelope.set_event_type("thing.changed");
           envelope.set_payload_type("test.Thing");
           envelope.set_payload(std::to_string(seq));
+          if (padding > 0) envelope.set_trace_parent(std::string(padding, 'x'));
           return regsuite::common::EnqueueOutbox(
               txn, OutboxEvent{envelope.event_id(), "thing", envelope.aggregate_id(),
                                "thing.changed", method, envelope.SerializeAsString(), ""});
@@ -232,6 +234,22 @@ TEST_CASE("rows of one pass for the same DeliverEvent go as one DeliverEvents ca
   CHECK(receiver.effects() == 18);
   CHECK(receiver.distinct_effects() == 18);
   RequireInOrder(receiver, 6, 3);
+}
+
+TEST_CASE("a pass's rows are split so that no DeliverEvents call carries more than 1 MiB") {
+  Producer producer;
+  ReceiverSchema receiver_schema;
+  EventReceiver receiver(receiver_schema.name);
+  producer.Enqueue(5, 1, kEventMethod, 400 * 1024);
+  OutboxRelay relay(producer.pool,
+                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
+                    FastRetries());
+  REQUIRE(relay.RunOnce().value_or(-1) == 5);
+  // 400 KiB each: two and two in batches, the fifth alone.
+  CHECK(receiver.batch_calls() == 2);
+  CHECK(receiver.batch_events() == 4);
+  CHECK(receiver.calls() == 3);
+  CHECK(receiver.distinct_effects() == 5);
 }
 
 TEST_CASE("one event failing in a batch fails alone: the rest of the batch is applied") {

@@ -77,6 +77,8 @@ struct Call {
 };
 
 constexpr absl::string_view kDeliverEvent = "/DeliverEvent";
+// Largest EventBatch body the relay builds (payload bytes; framing adds a few per row).
+constexpr size_t kMaxBatchBytes = 1 << 20;
 
 void AppendVarint(std::string& out, uint64_t value) {
   while (value >= 0x80) {
@@ -197,15 +199,33 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
     absl::btree_map<std::string, std::vector<Delivery*>> by_method;
     for (Delivery& d : rows) by_method[d.method].push_back(&d);
     for (auto& [method, group] : by_method) {
-      if (group.size() >= 2 && Batches(method)) {
-        auto call = std::make_unique<Call>();
-        call->method = method + "s";  // DeliverEvent → DeliverEvents
-        call->rows = group;
-        call->batch = true;
-        calls.push_back(std::move(call));
-      } else {
+      if (group.size() < 2 || !Batches(method)) {
         for (Delivery* d : group) calls.push_back(single(*d));
+        continue;
       }
+      // Batches of at most kMaxBatchBytes (well under gRPC's 4 MiB message limit); a row
+      // bigger than that goes alone, as it always did.
+      std::vector<Delivery*> chunk;
+      size_t bytes = 0;
+      auto flush = [&] {
+        if (chunk.size() == 1) {
+          calls.push_back(single(*chunk.front()));
+        } else if (!chunk.empty()) {
+          auto call = std::make_unique<Call>();
+          call->method = method + "s";  // DeliverEvent → DeliverEvents
+          call->rows = std::move(chunk);
+          call->batch = true;
+          calls.push_back(std::move(call));
+        }
+        chunk.clear();
+        bytes = 0;
+      };
+      for (Delivery* d : group) {
+        if (!chunk.empty() && bytes + d->payload.size() > kMaxBatchBytes) flush();
+        chunk.push_back(d);
+        bytes += d->payload.size();
+      }
+      flush();
     }
     auto run = [&](std::vector<std::unique_ptr<Call>>& round) {
       std::latch done(static_cast<std::ptrdiff_t>(round.size()));
