@@ -643,6 +643,9 @@ absl::Status LicensingLogic::EnqueueDecision(pqxx::work& txn, const v1::Applicat
   e.set_legal_representative(app.applicant().legal_representative());
   if (app.has_certificate()) {
     const auto& c = app.certificate();
+    // The licensee as licensed (a renewal carries a 变更 made while it was pending).
+    e.set_party_name(c.holder().name());
+    e.set_legal_representative(c.holder().legal_representative());
     e.set_content(c.scope());
     e.set_certificate_name(c.certificate_name());
     e.set_certificate_no(c.certificate_no());
@@ -747,6 +750,11 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
     if (old_until.ok() && *old_until + 1 > valid_from) valid_from = *old_until + 1;
     c.set_previous_certificate_no(old->cert.certificate_no());
     if (scope.empty()) c.set_scope(old->cert.scope());
+    // A 变更 of the old certificate while the renewal was pending carries over.
+    *c.mutable_holder() =
+        RenewalHolder(c.holder(), old->cert,
+                      absl::FromUnixSeconds(app.received_at().seconds()) +
+                          absl::Nanoseconds(app.received_at().nanos()));
   }
   c.set_valid_from(FormatDate(valid_from));
   c.set_valid_until(FormatDate(ValidUntil(valid_from, type.certificate_validity_months())));
@@ -1700,11 +1708,7 @@ absl::Status LicensingLogic::ChangeCertificate(const v1::ChangeCertificateReques
         }
         auto* amendment = c.add_amendments();
         for (auto& field : *fields) {
-          if (field.field() == "holder.name") c.mutable_holder()->set_name(field.new_value());
-          if (field.field() == "holder.legal_representative") {
-            c.mutable_holder()->set_legal_representative(field.new_value());
-          }
-          if (field.field() == "holder.address") c.mutable_holder()->set_address(field.new_value());
+          ApplyAmendedField(field, c.mutable_holder());
           *amendment->add_fields() = std::move(field);
         }
         c.set_revision(c.revision() + 1);

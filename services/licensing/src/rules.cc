@@ -290,6 +290,26 @@ absl::StatusOr<std::vector<v1::AmendedField>> CertificateAmendments(
   return changed;
 }
 
+void ApplyAmendedField(const v1::AmendedField& field, v1::Party* holder) {
+  if (field.field() == "holder.name") holder->set_name(field.new_value());
+  if (field.field() == "holder.legal_representative") {
+    holder->set_legal_representative(field.new_value());
+  }
+  if (field.field() == "holder.address") holder->set_address(field.new_value());
+}
+
+v1::Party RenewalHolder(const v1::Party& applicant, const v1::Certificate& renewed,
+                        absl::Time received_at) {
+  v1::Party holder = applicant;
+  for (const auto& amendment : renewed.amendments()) {
+    const absl::Time changed_at = absl::FromUnixSeconds(amendment.changed_at().seconds()) +
+                                  absl::Nanoseconds(amendment.changed_at().nanos());
+    if (changed_at <= received_at) continue;
+    for (const auto& field : amendment.fields()) ApplyAmendedField(field, &holder);
+  }
+  return holder;
+}
+
 std::string StatusName(v1::ApplicationStatus status) {
   return std::string(absl::StripPrefix(v1::ApplicationStatus_Name(status), "APPLICATION_STATUS_"));
 }

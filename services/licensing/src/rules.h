@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "regsuite/common/calendar.h"
 #include "regsuite/licensing/v1/licensing.pb.h"
@@ -101,6 +102,17 @@ absl::Status ValidateChangeRequest(const v1::ChangeCertificateRequest& request);
 /// (许可范围: a wider scope is a new application, not a change) or when nothing differs.
 absl::StatusOr<std::vector<v1::AmendedField>> CertificateAmendments(
     const v1::Certificate& current, const v1::ChangeCertificateRequest& request);
+
+/// Sets the particular an amendment's field path names ("holder.name",
+/// "holder.legal_representative", "holder.address") to its new value.
+void ApplyAmendedField(const v1::AmendedField& field, v1::Party* holder);
+
+/// The holder a renewal's new certificate carries: the renewal application's particulars, with
+/// every 变更 of the renewed certificate recorded after the application was received applied
+/// on top (the application's copy predates them; 行政许可法 Art 50 renews the licence as it
+/// stands).
+v1::Party RenewalHolder(const v1::Party& applicant, const v1::Certificate& renewed,
+                        absl::Time received_at);
 
 /// Whether an application status is final (no further transition but the post-approval check).
 bool IsTerminal(v1::ApplicationStatus status);

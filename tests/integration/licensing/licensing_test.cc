@@ -1036,6 +1036,47 @@ TEST_CASE(
   CHECK(absl::IsNotFound(f.logic->ChangeCertificate(unknown, &out)));
 }
 
+TEST_CASE("变更 while a renewal is pending: the renewed certificate carries the new particulars",
+          "[licensing][change][renewal]") {
+  Fixture f;
+  auto cert = f.Submit(f.Submission("WHJY", kClean, true)).certificate();
+  // The renewal window (≥ 30 days before expiry) is open from the start of a 3-year licence.
+  v1::RenewCertificateRequest renew;
+  renew.set_certificate_no(cert.certificate_no());
+  *renew.mutable_materials() = f.Submission("WHJY", kClean, false).materials();
+  renew.set_commitment_signed(false);  // normal review: it stays pending
+  v1::Application renewal;
+  REQUIRE(f.logic->RenewCertificate(renew, &renewal).ok());
+  REQUIRE(renewal.status() == v1::APPLICATION_STATUS_ACCEPTED);
+  CHECK(renewal.applicant().name() == cert.holder().name());
+
+  f.clock.SetNow(absl::FromCivil(absl::CivilSecond(2026, 9, 29, 10, 0, 0),
+                                 regsuite::common::BureauTimeZone()));
+  v1::Certificate changed;
+  REQUIRE(f.logic->ChangeCertificate(RenameRequest(cert.certificate_no()), &changed).ok());
+
+  f.clock.SetNow(absl::FromCivil(absl::CivilSecond(2026, 10, 9, 9, 0, 0),
+                                 regsuite::common::BureauTimeZone()));
+  v1::DecideApplicationRequest decide;
+  decide.set_application_id(renewal.application_id());
+  decide.set_approve(true);
+  decide.set_decided_by("局长");
+  v1::Application decided;
+  REQUIRE(f.logic->DecideApplication(decide, &decided).ok());
+  const auto& renewed = decided.certificate();
+  CHECK(renewed.previous_certificate_no() == cert.certificate_no());
+  CHECK(renewed.holder().name() == "青岛新名化工有限公司");
+  CHECK(renewed.holder().legal_representative() == "李四");
+  CHECK(renewed.holder().address() == "青岛市崂山区海尔路2号");
+  CHECK(f.signer->VerifyCertificate(renewed));
+  // 双公示 publishes the licensee as licensed.
+  auto event = f.LastPayload<ev::LicensingDecisionMade>("licensing.decision_made",
+                                                        "DisclosureService");
+  CHECK(event.renewal());
+  CHECK(event.party_name() == "青岛新名化工有限公司");
+  CHECK(event.legal_representative() == "李四");
+}
+
 TEST_CASE("变更: suspended, revoked, cancelled and expired certificates cannot be changed",
           "[licensing][change]") {
   Fixture f;

@@ -315,3 +315,35 @@ TEST_CASE("live certificate status: VALID past valid_until is EXPIRED", "[licens
   c.set_status(v1::CERTIFICATE_STATUS_SUSPENDED);
   CHECK(LiveCertificateStatus(c, D(2029, 9, 28)) == v1::CERTIFICATE_STATUS_SUSPENDED);
 }
+
+TEST_CASE("renewal holder: a 变更 after the renewal was received carries over, earlier ones not",
+          "[licensing][renewal][change]") {
+  v1::Party applicant;
+  applicant.set_uscc("91370200MA3C5LXN1K");
+  applicant.set_name("旧名公司");
+  applicant.set_legal_representative("张三");
+  applicant.set_contact_name("联系人");
+  const absl::Time received = absl::FromUnixSeconds(1'790'000'000);
+  auto amend = [](v1::Certificate& c, absl::Time at, const std::string& field,
+                  const std::string& value) {
+    auto* a = c.add_amendments();
+    a->mutable_changed_at()->set_seconds(absl::ToUnixSeconds(at));
+    auto* f = a->add_fields();
+    f->set_field(field);
+    f->set_new_value(value);
+  };
+  v1::Certificate renewed;
+  amend(renewed, received - absl::Hours(24), "holder.address", "早先的住所");  // before: in the copy
+  amend(renewed, received + absl::Hours(24), "holder.name", "新名公司");
+  amend(renewed, received + absl::Hours(48), "holder.legal_representative", "李四");
+  v1::Party holder = RenewalHolder(applicant, renewed, received);
+  CHECK(holder.name() == "新名公司");
+  CHECK(holder.legal_representative() == "李四");
+  CHECK(holder.address().empty());
+  CHECK(holder.contact_name() == "联系人");
+  CHECK(holder.uscc() == applicant.uscc());
+  // No change after receipt: the application's particulars as they are.
+  v1::Certificate unchanged;
+  amend(unchanged, received - absl::Hours(1), "holder.name", "更早的名");
+  CHECK(RenewalHolder(applicant, unchanged, received).name() == "旧名公司");
+}
