@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "publication_rules.h"
 #include "regsuite/common/clock.h"
 #include "regsuite/common/dates.h"
 #include "regsuite/common/events.h"
@@ -208,6 +209,7 @@ absl::Status EventIntake::OnCertificateStatus(pqxx::work& txn, const EventEnvelo
   auto* l = record->mutable_licence();
   l->set_status(CertificateStatusText(e.status()));
   if (!e.holder_name().empty()) {  // a 变更 (licensing.certificate_changed) renames the holder
+    record->set_title(RenamedLicenceTitle(record->title(), l->party_name(), e.holder_name()));
     l->set_party_name(e.holder_name());
     record->set_subject_name(e.holder_name());
   }

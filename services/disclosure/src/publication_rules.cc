@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -287,6 +288,23 @@ std::string SearchableText(const PublishedRecord& m) {
   }
   if (m.has_policy_document()) parts.push_back(m.policy_document().document_no());
   return absl::StrJoin(parts, "\n");
+}
+
+std::string RenamedLicenceTitle(absl::string_view title, absl::string_view current_name,
+                                absl::string_view new_name) {
+  if (current_name.empty() || !absl::StartsWith(title, current_name)) return std::string(title);
+  constexpr absl::string_view kFormerly = "（原名称：";
+  constexpr absl::string_view kClose = "）";
+  absl::string_view rest = title.substr(current_name.size());
+  absl::string_view original = current_name;
+  if (size_t pos = rest.rfind(kFormerly);
+      pos != absl::string_view::npos && absl::EndsWith(rest, kClose)) {
+    original = rest.substr(pos + kFormerly.size(),
+                           rest.size() - pos - kFormerly.size() - kClose.size());
+    rest = rest.substr(0, pos);
+  }
+  if (original == new_name) return absl::StrCat(new_name, rest);
+  return absl::StrCat(new_name, rest, kFormerly, original, kClose);
 }
 
 }  // namespace regsuite::disclosure

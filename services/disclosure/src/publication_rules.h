@@ -25,6 +25,13 @@ absl::StatusOr<absl::CivilDay> PenaltyPublicationEndDate(const DisclosureSetting
 /// `day` plus `months` calendar months, clamped to the month's last day (1-31 + 3 → 4-30).
 absl::CivilDay AddMonths(absl::CivilDay day, int months);
 
+/// A licence record's title after the holder's 变更 from `current_name` to `new_name`: the new
+/// name leads, and the name the decision was made to stays findable as "（原名称：…）" (kept
+/// through later renames; dropped when the holder takes that name back). A title that does not
+/// start with `current_name` (not one built from the event) is left as it is.
+std::string RenamedLicenceTitle(absl::string_view title, absl::string_view current_name,
+                                absl::string_view new_name);
+
 /// Publication due date: 7 WD after the decision for licensing and penalty decisions
 /// (双公示), 20 WD after the information was made or changed otherwise (条例 Art 26).
 absl::StatusOr<absl::CivilDay> PublicationDueDate(const DisclosureSettings& settings,

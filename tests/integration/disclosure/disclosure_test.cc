@@ -555,6 +555,10 @@ TEST_CASE(
   auto renamed_found = env.Search("烟花零售");
   REQUIRE(renamed_found.records_size() == 1);
   CHECK(renamed_found.records(0).licence().party_name() == "某某烟花零售有限公司");
+  CHECK(renamed_found.records(0).title() ==
+        "某某烟花零售有限公司 烟花爆竹经营（零售）许可证行政许可决定（原名称：某某烟花零售店）");
+  // The name the licence was granted to stays findable.
+  CHECK(env.Search("零售店").records_size() == 1);
   CHECK(renamed_found.records(0).licence().status() == "有效");
   ev::CertificateStatusChanged changed;
   changed.set_certificate_no("（闽）YH2026000999");

@@ -146,3 +146,16 @@ TEST_CASE("record input names the field and rule it breaks") {
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(s.message()).rfind("record.uscc: ", 0) == 0);
 }
+
+TEST_CASE("a licence record's title after a 变更 leads with the new name and keeps the original") {
+  const std::string decided = "某某烟花零售店 烟花爆竹经营（零售）许可证行政许可决定";
+  const std::string once = RenamedLicenceTitle(decided, "某某烟花零售店", "某某烟花零售有限公司");
+  CHECK(once == "某某烟花零售有限公司 烟花爆竹经营（零售）许可证行政许可决定（原名称：某某烟花零售店）");
+  // A second rename keeps the name the decision was made to.
+  CHECK(RenamedLicenceTitle(once, "某某烟花零售有限公司", "某某烟花集团有限公司") ==
+        "某某烟花集团有限公司 烟花爆竹经营（零售）许可证行政许可决定（原名称：某某烟花零售店）");
+  // Back to the original name: no "formerly".
+  CHECK(RenamedLicenceTitle(once, "某某烟花零售有限公司", "某某烟花零售店") == decided);
+  // A title not built from the event is left alone.
+  CHECK(RenamedLicenceTitle("手工标题", "某某烟花零售店", "新名") == "手工标题");
+}
