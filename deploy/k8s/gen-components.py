@@ -45,6 +45,9 @@ def secret_file(env, mounts, volumes, variable, volume, secret, key, items=False
     volumes.append({"name": volume, "secret": source})
 
 
+VERIFICATION_KEYS_DIR = "/etc/regsuite/licensing-keys"
+
+
 def secrets_of(name):
     env, mounts, volumes = [], [], []
     secret_file(env, mounts, volumes, "REGSUITE_POSTGRES_PASSWORD_FILE", "datastores", "regsuite-datastores",
@@ -62,6 +65,12 @@ def secrets_of(name):
     if name == "licensing":
         secret_file(env, mounts, volumes, "REGSUITE_LICENSING_SIGNING_KEY_FILE", "signing",
                     "regsuite-licensing-signing-key", "signing-key.pem")
+        # Public keys of earlier signing keys (docs/operations.md, key rotation): not secrets;
+        # the ConfigMap is created at the first rotation, an empty folder until then.
+        env.append({"name": "REGSUITE_LICENSING_VERIFICATION_PUBLIC_KEYS_DIR", "value": VERIFICATION_KEYS_DIR})
+        mounts.append({"name": "verification-keys", "mountPath": VERIFICATION_KEYS_DIR, "readOnly": True})
+        volumes.append({"name": "verification-keys",
+                        "configMap": {"name": "regsuite-licensing-verification-keys", "optional": True}})
     return env, mounts, volumes
 
 

@@ -146,6 +146,16 @@ def check_component(c, r, reference, name, namespace):
     c.check(f"grpc_listen = 0.0.0.0:{grpc_port}" in (file_text or ""),
             f"{name}: server.grpc_listen must be 0.0.0.0:{grpc_port} (reachable through the Service)")
 
+    if name == "licensing":  # earlier signing keys' public halves (docs/operations.md, rotation)
+        keys_dir = env.get("REGSUITE_LICENSING_VERIFICATION_PUBLIC_KEYS_DIR")
+        mount = next((m for m in container.get("volumeMounts", []) if m.get("mountPath") == keys_dir), None)
+        volume = next((v for v in template["spec"].get("volumes", [])
+                       if mount is not None and v.get("name") == mount.get("name")), None)
+        c.check(keys_dir is not None and volume is not None and
+                volume.get("configMap", {}).get("name") == "regsuite-licensing-verification-keys",
+                "licensing: licensing.verification_public_keys_dir must be the mounted ConfigMap "
+                "regsuite-licensing-verification-keys")
+
     svc = r.named("Service", name)
     if c.check(svc is not None, f"no Service {name}"):
         c.check(matches({"matchLabels": svc["spec"]["selector"]}, pod_labels),
