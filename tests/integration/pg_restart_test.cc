@@ -6,6 +6,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <latch>
+#include <thread>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "regsuite/common/health_client.h"
 #include "regsuite/common/pg.h"
@@ -43,6 +47,42 @@ TEST_CASE("the pool survives a PostgreSQL restart, prepared statements included"
   CHECK(Eventually([&] { return (after = PreparedAnswer(pool)).ok(); }, absl::Seconds(20)));
   CHECK(*after == 42);
   CHECK(pool.stats().reconnects >= 1);
+}
+
+TEST_CASE("a deadlock between two transactions is ABORTED (retry), not INTERNAL") {
+  const std::string schema = regsuite::testing::UniqueSchemaName("deadlock");
+  PgPool pool(regsuite::testing::TestPgOptions(schema));
+  REQUIRE(pool.Transact([&](pqxx::work& txn) -> absl::Status {
+                txn.exec(absl::StrCat("CREATE SCHEMA ", txn.quote_name(schema)));
+                txn.exec(absl::StrCat("CREATE TABLE ", txn.quote_name(schema),
+                                      ".pair (id int PRIMARY KEY, n int NOT NULL)"));
+                txn.exec(absl::StrCat("INSERT INTO ", txn.quote_name(schema),
+                                      ".pair VALUES (1, 0), (2, 0)"));
+                return absl::OkStatus();
+              })
+              .ok());
+  // Each locks its first row, waits until the other has too, then wants the other's.
+  std::latch both_locked(2);
+  auto cross = [&](int first, int second) {
+    return pool.Transact([&](pqxx::work& txn) -> absl::Status {
+      const std::string update =
+          absl::StrCat("UPDATE ", txn.quote_name(schema), ".pair SET n = n + 1 WHERE id = $1");
+      txn.exec_params(update, first);
+      both_locked.arrive_and_wait();
+      txn.exec_params(update, second);
+      return absl::OkStatus();
+    });
+  };
+  absl::Status a, b;
+  std::thread other([&] { b = cross(2, 1); });
+  a = cross(1, 2);
+  other.join();
+  regsuite::testing::DropSchema(schema);
+  INFO(a.ToString() << " / " << b.ToString());
+  CHECK(a.ok() != b.ok());  // PostgreSQL ends exactly one of them
+  const absl::Status& lost = a.ok() ? b : a;
+  CHECK(lost.code() == absl::StatusCode::kAborted);
+  CHECK(absl::StrContains(lost.message(), "deadlock detected"));
 }
 
 TEST_CASE("a service reports NOT_SERVING while PostgreSQL or Redis is down and SERVING after") {
