@@ -171,13 +171,16 @@ TEST_CASE("a failed delivery holds back later events of the same aggregate, not 
 }
 
 TEST_CASE("relays killed mid-batch and restarted deliver every event exactly once, in order") {
+  // One call per event, and DeliverEvents batches (slower calls, so that kills land mid-way).
+  const bool batches = GENERATE(false, true);
+  INFO((batches ? "DeliverEvents batches" : "one call per event"));
   Producer producer;
   ReceiverSchema receiver_schema;
   // A slow receiver keeps deliveries in flight when the relay is killed.
-  EventReceiver receiver(receiver_schema.name, absl::Milliseconds(5));
+  EventReceiver receiver(receiver_schema.name, absl::Milliseconds(batches ? 60 : 5));
   constexpr int kAggregates = 20;
   constexpr int kPerAggregate = 20;
-  producer.Enqueue(kAggregates, kPerAggregate);
+  producer.Enqueue(kAggregates, kPerAggregate, batches ? kEventMethod : kTestMethod);
   constexpr int kTotal = kAggregates * kPerAggregate;
 
   const std::string harness = regsuite::testing::BinaryPath("outbox_relay_harness");
@@ -206,12 +209,14 @@ TEST_CASE("relays killed mid-batch and restarted deliver every event exactly onc
     REQUIRE(regsuite::testing::Eventually([&] { return producer.Pending() == 0; },
                                           absl::Seconds(120)));
   }
-  std::cout << "outbox crash test: events=" << kTotal << " kills=" << kills
+  std::cout << "outbox crash test (" << (batches ? "batches" : "single calls")
+            << "): events=" << kTotal << " kills=" << kills
             << " pending_after_kills=" << pending_after_kills
             << " effects=" << receiver.effects() << " redeliveries_absorbed_by_inbox="
             << receiver.duplicates() << "\n";
   CHECK(receiver.effects() == kTotal);
   CHECK(receiver.distinct_effects() == kTotal);
+  CHECK((receiver.batch_calls() > 0) == batches);
   RequireInOrder(receiver, kAggregates, kPerAggregate);
 }
 
