@@ -88,6 +88,20 @@ OutboxRelayOptions FastRetries() {
   return o;
 }
 
+// A producer, a receiver and a relay between them.
+struct Pipeline {
+  explicit Pipeline(absl::Duration receiver_delay = absl::ZeroDuration(),
+                    bool accepts_batches = true)
+      : receiver(receiver_schema.name, receiver_delay, accepts_batches),
+        relay(producer.pool,
+              grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
+              FastRetries()) {}
+  Producer producer;
+  ReceiverSchema receiver_schema;
+  EventReceiver receiver;
+  OutboxRelay relay;
+};
+
 void DrainWith(OutboxRelay& relay, Producer& producer) {
   REQUIRE(regsuite::testing::Eventually(
       [&] {
@@ -132,15 +146,11 @@ TEST_CASE("an outbox event with a malformed target method is refused naming the 
 }
 
 TEST_CASE("a lost acknowledgement makes the relay deliver again and the inbox makes it a no-op") {
-  Producer producer;
-  ReceiverSchema receiver_schema;
-  EventReceiver receiver(receiver_schema.name);
+  Pipeline pipeline;
+  auto& [producer, receiver_schema, receiver, relay] = pipeline;
   auto ids = producer.Enqueue(4, 5);
   for (int i = 0; i < 20; i += 4) receiver.LoseAckOnce(ids[i]);
 
-  OutboxRelay relay(producer.pool,
-                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
-                    FastRetries());
   DrainWith(relay, producer);
 
   CHECK(receiver.effects() == 20);
@@ -150,16 +160,12 @@ TEST_CASE("a lost acknowledgement makes the relay deliver again and the inbox ma
 }
 
 TEST_CASE("a failed delivery holds back later events of the same aggregate, not of others") {
-  Producer producer;
-  ReceiverSchema receiver_schema;
-  EventReceiver receiver(receiver_schema.name);
+  Pipeline pipeline;
+  auto& [producer, receiver_schema, receiver, relay] = pipeline;
   auto ids = producer.Enqueue(3, 4);  // ids ordered seq-major: ids[0..2] are seq 1 of agg 0..2
   receiver.RejectOnce(ids[0]);         // agg-0, seq 1
   receiver.RejectOnce(ids[3 + 1]);     // agg-1, seq 2
 
-  OutboxRelay relay(producer.pool,
-                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
-                    FastRetries());
   REQUIRE(relay.RunOnce().ok());
   // First pass: only heads are eligible; agg-0's head failed, agg-1 and agg-2 got seq 1.
   CHECK(receiver.SequenceOf("agg-0").empty());
@@ -221,13 +227,9 @@ TEST_CASE("relays killed mid-batch and restarted deliver every event exactly onc
 }
 
 TEST_CASE("rows of one pass for the same DeliverEvent go as one DeliverEvents call, in order") {
-  Producer producer;
-  ReceiverSchema receiver_schema;
-  EventReceiver receiver(receiver_schema.name);
+  Pipeline pipeline;
+  auto& [producer, receiver_schema, receiver, relay] = pipeline;
   producer.Enqueue(6, 3, kEventMethod);
-  OutboxRelay relay(producer.pool,
-                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
-                    FastRetries());
   REQUIRE(relay.RunOnce().value_or(-1) == 6);  // the six heads
   CHECK(receiver.calls() == 1);
   CHECK(receiver.batch_calls() == 1);
@@ -242,13 +244,9 @@ TEST_CASE("rows of one pass for the same DeliverEvent go as one DeliverEvents ca
 }
 
 TEST_CASE("a pass's rows are split so that no DeliverEvents call carries more than 1 MiB") {
-  Producer producer;
-  ReceiverSchema receiver_schema;
-  EventReceiver receiver(receiver_schema.name);
+  Pipeline pipeline;
+  auto& [producer, receiver_schema, receiver, relay] = pipeline;
   producer.Enqueue(5, 1, kEventMethod, 400 * 1024);
-  OutboxRelay relay(producer.pool,
-                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
-                    FastRetries());
   REQUIRE(relay.RunOnce().value_or(-1) == 5);
   // 400 KiB each: two and two in batches, the fifth alone.
   CHECK(receiver.batch_calls() == 2);
@@ -258,15 +256,11 @@ TEST_CASE("a pass's rows are split so that no DeliverEvents call carries more th
 }
 
 TEST_CASE("one event failing in a batch fails alone: the rest of the batch is applied") {
-  Producer producer;
-  ReceiverSchema receiver_schema;
-  EventReceiver receiver(receiver_schema.name);
+  Pipeline pipeline;
+  auto& [producer, receiver_schema, receiver, relay] = pipeline;
   auto ids = producer.Enqueue(4, 2, kEventMethod);  // ids[0..3]: seq 1 of agg-0..3
   // Fails the batch's transaction and then its own.
   receiver.RejectTimes(ids[1], 2);
-  OutboxRelay relay(producer.pool,
-                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
-                    FastRetries());
   REQUIRE(relay.RunOnce().value_or(-1) == 3);
   CHECK(receiver.SequenceOf("agg-0") == std::vector<int>{1});
   CHECK(receiver.SequenceOf("agg-1").empty());
@@ -279,14 +273,10 @@ TEST_CASE("one event failing in a batch fails alone: the rest of the batch is ap
 }
 
 TEST_CASE("a lost acknowledgement of a batch makes the relay send it again; the inbox absorbs it") {
-  Producer producer;
-  ReceiverSchema receiver_schema;
-  EventReceiver receiver(receiver_schema.name);
+  Pipeline pipeline;
+  auto& [producer, receiver_schema, receiver, relay] = pipeline;
   auto ids = producer.Enqueue(5, 2, kEventMethod);
   receiver.LoseAckOnce(ids[0]);  // first in the first batch
-  OutboxRelay relay(producer.pool,
-                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
-                    FastRetries());
   DrainWith(relay, producer);
   CHECK(receiver.effects() == 10);
   CHECK(receiver.distinct_effects() == 10);
@@ -295,13 +285,9 @@ TEST_CASE("a lost acknowledgement of a batch makes the relay send it again; the 
 }
 
 TEST_CASE("a receiver without DeliverEvents gets one call per event, from then on") {
-  Producer producer;
-  ReceiverSchema receiver_schema;
-  EventReceiver receiver(receiver_schema.name, absl::ZeroDuration(), /*accepts_batches=*/false);
+  Pipeline pipeline(absl::ZeroDuration(), /*accepts_batches=*/false);
+  auto& [producer, receiver_schema, receiver, relay] = pipeline;
   producer.Enqueue(4, 3, kEventMethod);
-  OutboxRelay relay(producer.pool,
-                    grpc::CreateChannel(receiver.address(), grpc::InsecureChannelCredentials()),
-                    FastRetries());
   REQUIRE(relay.RunOnce().value_or(-1) == 4);  // delivered in the same pass, one by one
   DrainWith(relay, producer);
   CHECK(relay.failed_total() == 0);

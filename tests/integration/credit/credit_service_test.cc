@@ -565,14 +565,14 @@ TEST_CASE(
   CHECK(Check(*replica.stub, before).tier() == v1::CREDIT_TIER_BLACK);
 }
 
-TEST_CASE("DeliverEvent: a PenaltyDecided at a 3x fine records once and proposes a black listing") {
-  Schema schema;
-  FakeClock clock(absl::CivilSecond(2026, 5, 6, 10, 0, 0));
-  Replica replica(schema.name, clock);
-  const std::string uscc = FreshUscc();
+namespace {
+
+// The envelope of a serious PenaltyDecided with a fine at 3× its base (a black-list situation).
+regsuite::events::v1::EventEnvelope SeriousPenaltyEvent(const std::string& uscc,
+                                                       const std::string& event_id) {
   regsuite::events::v1::PenaltyDecided penalty;
-  penalty.set_case_id("case-1");
-  penalty.set_decision_no("应急罚〔2026〕33号");
+  penalty.set_case_id("case-" + uscc);
+  penalty.set_decision_no("应急罚〔2026〕" + uscc.substr(14) + "号");
   penalty.set_decision_date("2026-05-06");
   penalty.set_uscc(uscc);
   penalty.set_party_name("某矿业公司");
@@ -580,13 +580,24 @@ TEST_CASE("DeliverEvent: a PenaltyDecided at a 3x fine records once and proposes
   penalty.set_fine_fen(30000000);
   penalty.set_fine_multiple(3);
   regsuite::events::v1::EventEnvelope envelope;
-  envelope.set_event_id("0b8a4a8e-8a34-4c8f-9a59-1e0d2c3b4a01");
+  envelope.set_event_id(event_id);
   envelope.set_source_service("inspection");
   envelope.set_aggregate_type("penalty_case");
-  envelope.set_aggregate_id("case-1");
+  envelope.set_aggregate_id(penalty.case_id());
   envelope.set_event_type("inspection.penalty_decided");
   envelope.set_payload_type("regsuite.events.v1.PenaltyDecided");
   envelope.set_payload(penalty.SerializeAsString());
+  return envelope;
+}
+
+}  // namespace
+
+TEST_CASE("DeliverEvent: a PenaltyDecided at a 3x fine records once and proposes a black listing") {
+  Schema schema;
+  FakeClock clock(absl::CivilSecond(2026, 5, 6, 10, 0, 0));
+  Replica replica(schema.name, clock);
+  const std::string uscc = FreshUscc();
+  const auto envelope = SeriousPenaltyEvent(uscc, "0b8a4a8e-8a34-4c8f-9a59-1e0d2c3b4a01");
   regsuite::events::v1::EventAck ack, again;
   REQUIRE(Call(*replica.stub, &v1::CreditService::Stub::DeliverEvent, envelope, &ack).ok());
   REQUIRE(Call(*replica.stub, &v1::CreditService::Stub::DeliverEvent, envelope, &again).ok());
@@ -609,32 +620,12 @@ TEST_CASE("DeliverEvents: a batch records each penalty once and drops the cached
   // Both answered NORMAL and cached before the batch.
   REQUIRE(Check(*replica.stub, first).tier() == v1::CREDIT_TIER_NORMAL);
   REQUIRE(Check(*replica.stub, second).tier() == v1::CREDIT_TIER_NORMAL);
-  auto penalty = [](const std::string& uscc, const std::string& id) {
-    regsuite::events::v1::PenaltyDecided p;
-    p.set_case_id("case-" + uscc);
-    p.set_decision_no("应急罚〔2026〕" + uscc.substr(14) + "号");
-    p.set_decision_date("2026-05-06");
-    p.set_uscc(uscc);
-    p.set_party_name("某化工公司");
-    p.set_severity(regsuite::events::v1::SEVERITY_SERIOUS);
-    p.set_fine_fen(30000000);
-    p.set_fine_multiple(3);
-    regsuite::events::v1::EventEnvelope e;
-    e.set_event_id(id);
-    e.set_source_service("inspection");
-    e.set_aggregate_type("penalty_case");
-    e.set_aggregate_id(p.case_id());
-    e.set_event_type("inspection.penalty_decided");
-    e.set_payload_type("regsuite.events.v1.PenaltyDecided");
-    e.set_payload(p.SerializeAsString());
-    return e;
-  };
   regsuite::events::v1::EventBatch batch;
-  *batch.add_events() = penalty(first, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e501");
-  auto foreign = penalty(first, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e502");
+  *batch.add_events() = SeriousPenaltyEvent(first, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e501");
+  auto foreign = SeriousPenaltyEvent(first, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e502");
   foreign.set_payload_type("regsuite.events.v1.DrawPublished");
   *batch.add_events() = foreign;
-  *batch.add_events() = penalty(second, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e503");
+  *batch.add_events() = SeriousPenaltyEvent(second, "5d7c3f0a-1b2c-4d5e-8f90-a1b2c3d4e503");
   regsuite::events::v1::EventBatchAck ack, again;
   REQUIRE(Call(*replica.stub, &v1::CreditService::Stub::DeliverEvents, batch, &ack).ok());
   REQUIRE(ack.results_size() == 3);
