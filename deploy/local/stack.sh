@@ -10,6 +10,8 @@
 #   stack.sh status   the status table; exit 0 when everything is up, 3 otherwise
 #   stack.sh logs [COMPONENT]   the last 100 lines of every log, or of one component's
 #                     (licensing inspection credit disclosure exchange gateway postgres redis)
+#   stack.sh regctl ARGS...     regctl against this suite's database and gateway master key
+#                     (e.g. `stack.sh regctl client list`)
 #
 # Ports come from ports.env. A component whose deploy/local/config/<component>.conf exists
 # gets `--config` with it; the environment sets listen addresses, data stores and the password
@@ -296,13 +298,22 @@ cmd_logs() {
   tail -n 100 -- "${existing[@]}"
 }
 
+cmd_regctl() {
+  local regctl_env
+  [[ -x $BIN_DIR/regctl ]] || die "no $BIN_DIR/regctl: run \`$0 up\` first"
+  mapfile -t regctl_env < <(pg_env)
+  regctl_env+=("REGSUITE_AUTH_MASTER_KEY_FILE=$MASTER_KEY_FILE")
+  env "${regctl_env[@]}" "$BIN_DIR/regctl" "$@"
+}
+
 case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
   status) print_status || exit 3 ;;
   logs) cmd_logs "${2:-}" ;;
+  regctl) shift && cmd_regctl "$@" ;;
   *)
-    echo "usage: $0 up|down|status|logs [component]" >&2
+    echo "usage: $0 up|down|status|logs [component]|regctl ARGS..." >&2
     exit 2
     ;;
 esac

@@ -102,10 +102,13 @@ int Client(const common::Config& config, const std::vector<std::string>& args) {
     for (const auto& c : *clients) {
       std::vector<std::string> patterns;
       for (const auto& r : c.access) patterns.push_back(r.pattern);
-      std::printf("%s\t%s\t%s\t%s\t%s\n", c.app_key.c_str(), c.kind.c_str(),
+      // rate and burst: the client's own quota, or "default" (the gateway's ratelimit.*)
+      std::printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.app_key.c_str(), c.kind.c_str(),
                   c.disabled ? "disabled" : "enabled",
                   std::string(common::SignatureMethodName(c.signature_method)).c_str(),
-                  absl::StrJoin(patterns, ",").c_str());
+                  absl::StrJoin(patterns, ",").c_str(),
+                  c.rate_per_second > 0 ? absl::StrCat(c.rate_per_second).c_str() : "default",
+                  c.burst > 0 ? absl::StrCat(c.burst).c_str() : "default");
     }
     return 0;
   }
