@@ -13,12 +13,14 @@ LOG_TAG=e2e-scenario
 trap scenario_stack_stop EXIT
 scenario_stack_start e2e-scenario "${SCENARIO_PORT_OFFSET:-22000}"
 status=0
-# The services' gateway identities carry their own quota (stack.sh: 2000/s, burst 2000), not a
-# client's default: licensing alone makes ~3 gateway calls per submission.
+# The services' gateway identities carry their own quota (stack.sh: REGSUITE_SERVICE_CLIENT_RATE
+# and _BURST, 2000 and 2000 by default), not a client's default: licensing calls credit once per
+# submission besides delivering its events.
+want="${REGSUITE_SERVICE_CLIENT_RATE:-2000} ${REGSUITE_SERVICE_CLIENT_BURST:-2000}"
 quotas=$(stack regctl client list | awk -F'\t' '$1 ~ /^svc-/ {print $1 " " $6 " " $7}')
 echo "service identities (app key, rate, burst): ${quotas//$'\n'/; }"
-[[ $(grep -c ' 2000 2000$' <<<"$quotas") == 5 ]] ||
-  { echo "FAIL: the five svc-* identities must have rate 2000 and burst 2000" >&2; exit 1; }
+[[ $(grep -c " $want\$" <<<"$quotas") == 5 ]] ||
+  { echo "FAIL: the five svc-* identities must have rate and burst $want" >&2; exit 1; }
 PYTHONPATH=$PY_GEN:$root/tests/e2e E2E_GATEWAY=$GATEWAY E2E_INSTANCE=$INSTANCE \
   E2E_STUB_URL=$STUB_URL E2E_OFFSET_FILE=$OFFSET_FILE E2E_PLATFORM=$PLATFORM \
   "$python" "$root/tests/e2e/scenario.py" || status=$?
