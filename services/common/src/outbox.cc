@@ -1,6 +1,7 @@
 #include "regsuite/common/outbox.h"
 
 #include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/byte_buffer.h>
 
 #include <algorithm>
@@ -99,27 +100,15 @@ std::string BatchBody(const std::vector<Delivery*>& rows) {
   return body;
 }
 
-absl::Status ToAbsl(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
-
-// Spreads a batch call's answer over its rows: each row's own result, or the call's failure.
+// Spreads a call's answer over its rows: a batch's per-event results, or the call's status.
 void Settle(Call& call) {
-  if (!call.batch) {
-    call.rows.front()->outcome = ToAbsl(call.status);
-    return;
-  }
-  if (!call.status.ok()) {
-    for (Delivery* d : call.rows) d->outcome = ToAbsl(call.status);
+  if (!call.batch || !call.status.ok()) {
+    for (Delivery* d : call.rows) d->outcome = FromGrpcStatus(call.status);
     return;
   }
   events::v1::EventBatchAck ack;
-  std::string bytes;
-  std::vector<grpc::Slice> slices;
-  if (call.response.Dump(&slices).ok()) {
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  const bool parsed = ack.ParseFromString(bytes);
+  const bool parsed =
+      grpc::SerializationTraits<events::v1::EventBatchAck>::Deserialize(&call.response, &ack).ok();
   for (size_t i = 0; i < call.rows.size(); ++i) {
     Delivery* d = call.rows[i];
     if (!parsed || static_cast<int>(i) >= ack.results_size() ||
@@ -130,6 +119,77 @@ void Settle(Call& call) {
     const auto& r = ack.results(i);
     d->outcome = absl::Status(static_cast<absl::StatusCode>(r.code()), r.message());
   }
+}
+
+std::unique_ptr<Call> SingleCall(Delivery& d) {
+  auto call = std::make_unique<Call>();
+  call->method = d.method;
+  call->rows.push_back(&d);
+  return call;
+}
+
+// The calls of a pass: rows for a method that `batches` go as DeliverEvents calls of at most
+// kMaxBatchBytes (well under gRPC's 4 MiB message limit; a row bigger than that goes alone,
+// as it always did); the others one call per row. The pass holds at most one row per
+// aggregate, so its calls (and the events of one batch) may run in any order and concurrently.
+std::vector<std::unique_ptr<Call>> PlanCalls(std::vector<Delivery>& rows,
+                                             const std::function<bool(const std::string&)>& batches) {
+  std::vector<std::unique_ptr<Call>> calls;
+  absl::btree_map<std::string, std::vector<Delivery*>> by_method;
+  for (Delivery& d : rows) by_method[d.method].push_back(&d);
+  for (auto& [method, group] : by_method) {
+    if (group.size() < 2 || !batches(method)) {
+      for (Delivery* d : group) calls.push_back(SingleCall(*d));
+      continue;
+    }
+    std::vector<Delivery*> chunk;
+    size_t bytes = 0;
+    auto flush = [&] {
+      if (chunk.size() == 1) {
+        calls.push_back(SingleCall(*chunk.front()));
+      } else if (!chunk.empty()) {
+        auto call = std::make_unique<Call>();
+        call->method = method + "s";  // DeliverEvent → DeliverEvents
+        call->rows = std::move(chunk);
+        call->batch = true;
+        calls.push_back(std::move(call));
+      }
+      chunk.clear();
+      bytes = 0;
+    };
+    for (Delivery* d : group) {
+      if (!chunk.empty() && bytes + d->payload.size() > kMaxBatchBytes) flush();
+      chunk.push_back(d);
+      bytes += d->payload.size();
+    }
+    flush();
+  }
+  return calls;
+}
+
+// Starts every call at once and waits for all their answers.
+void SendAll(grpc::GenericStub& stub, const OutboxRelayOptions& options,
+             std::vector<std::unique_ptr<Call>>& calls) {
+  std::latch done(static_cast<std::ptrdiff_t>(calls.size()));
+  for (auto& call : calls) {
+    const std::string body = call->batch ? BatchBody(call->rows) : call->rows.front()->payload;
+    grpc::Slice slice(body);
+    call->request = grpc::ByteBuffer(&slice, 1);
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + options.call_timeout));
+    if (!call->batch) {
+      const Delivery& d = *call->rows.front();
+      call->context.AddMetadata("x-event-id", d.event_id);
+      if (!d.trace_parent.empty()) call->context.AddMetadata("traceparent", d.trace_parent);
+    }
+    if (options.decorate_call) options.decorate_call(call->context, call->method, body);
+    Call* raw = call.get();
+    stub.UnaryCall(&raw->context, raw->method, grpc::StubOptions(), &raw->request, &raw->response,
+                   [raw, &done](grpc::Status s) {
+                     raw->status = std::move(s);
+                     done.count_down();
+                   });
+  }
+  done.wait();
 }
 
 }  // namespace
@@ -187,70 +247,8 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
     }
     if (rows.empty()) return 0;
 
-    // The pass holds at most one row per aggregate, so its calls (and the events of one batch)
-    // may run in any order and concurrently.
-    auto single = [](Delivery& d) {
-      auto call = std::make_unique<Call>();
-      call->method = d.method;
-      call->rows.push_back(&d);
-      return call;
-    };
-    std::vector<std::unique_ptr<Call>> calls;
-    absl::btree_map<std::string, std::vector<Delivery*>> by_method;
-    for (Delivery& d : rows) by_method[d.method].push_back(&d);
-    for (auto& [method, group] : by_method) {
-      if (group.size() < 2 || !Batches(method)) {
-        for (Delivery* d : group) calls.push_back(single(*d));
-        continue;
-      }
-      // Batches of at most kMaxBatchBytes (well under gRPC's 4 MiB message limit); a row
-      // bigger than that goes alone, as it always did.
-      std::vector<Delivery*> chunk;
-      size_t bytes = 0;
-      auto flush = [&] {
-        if (chunk.size() == 1) {
-          calls.push_back(single(*chunk.front()));
-        } else if (!chunk.empty()) {
-          auto call = std::make_unique<Call>();
-          call->method = method + "s";  // DeliverEvent → DeliverEvents
-          call->rows = std::move(chunk);
-          call->batch = true;
-          calls.push_back(std::move(call));
-        }
-        chunk.clear();
-        bytes = 0;
-      };
-      for (Delivery* d : group) {
-        if (!chunk.empty() && bytes + d->payload.size() > kMaxBatchBytes) flush();
-        chunk.push_back(d);
-        bytes += d->payload.size();
-      }
-      flush();
-    }
-    auto run = [&](std::vector<std::unique_ptr<Call>>& round) {
-      std::latch done(static_cast<std::ptrdiff_t>(round.size()));
-      for (auto& call : round) {
-        const std::string body =
-            call->batch ? BatchBody(call->rows) : call->rows.front()->payload;
-        grpc::Slice slice(body);
-        call->request = grpc::ByteBuffer(&slice, 1);
-        call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
-        if (!call->batch) {
-          const Delivery& d = *call->rows.front();
-          call->context.AddMetadata("x-event-id", d.event_id);
-          if (!d.trace_parent.empty()) call->context.AddMetadata("traceparent", d.trace_parent);
-        }
-        if (options_.decorate_call) options_.decorate_call(call->context, call->method, body);
-        Call* raw = call.get();
-        stub.UnaryCall(&raw->context, raw->method, grpc::StubOptions(), &raw->request,
-                       &raw->response, [raw, &done](grpc::Status s) {
-                         raw->status = std::move(s);
-                         done.count_down();
-                       });
-      }
-      done.wait();
-    };
-    run(calls);
+    auto calls = PlanCalls(rows, [this](const std::string& method) { return Batches(method); });
+    SendAll(stub, options_, calls);
 
     // A receiver without DeliverEvents (an older version) gets this pass's rows one by one,
     // and single calls from now on.
@@ -264,13 +262,13 @@ absl::StatusOr<int> OutboxRelay::RunOnce() {
         }
         LogInfo("receiver has no DeliverEvents; delivering one event per call",
                 {{"method", method}});
-        for (Delivery* d : call->rows) retry.push_back(single(*d));
+        for (Delivery* d : call->rows) retry.push_back(SingleCall(*d));
         continue;
       }
       Settle(*call);
     }
     if (!retry.empty()) {
-      run(retry);
+      SendAll(stub, options_, retry);
       for (auto& call : retry) Settle(*call);
     }
     for (const auto& call : calls) {

@@ -73,14 +73,12 @@ absl::Status StatusFromCurrentException(absl::string_view what) {
   } catch (const pqxx::in_doubt_error& e) {
     return absl::UnavailableError(absl::StrCat(what, ": commit outcome unknown: ", e.what()));
   } catch (const pqxx::transaction_rollback& e) {
-    // Serialization failure (40001) and deadlock (40P01); in libpqxx 6 not an sql_error.
+    // Serialization failure (40001) and deadlock (40P01): libpqxx throws every class-40 state
+    // as a transaction_rollback, which in libpqxx 6 is not an sql_error.
     return absl::AbortedError(absl::StrCat(what, ": concurrent update, retry: ", e.what()));
   } catch (const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
     if (state == "23505") return absl::AlreadyExistsError(absl::StrCat(what, ": ", e.what()));
-    if (state == "40001" || state == "40P01") {
-      return absl::AbortedError(absl::StrCat(what, ": concurrent update, retry: ", e.what()));
-    }
     if (state == "57014") {
       return absl::DeadlineExceededError(absl::StrCat(what, ": statement timeout: ", e.what()));
     }

@@ -14,6 +14,7 @@
 #include "regsuite/common/identifiers.h"
 #include "regsuite/common/log.h"
 #include "regsuite/common/outbox.h"
+#include "regsuite/common/proto_time.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::credit {
@@ -664,10 +665,8 @@ absl::StatusOr<v1::Listing> CreditLogic::RecordObjection(
   if (!request.waive() && request.statement().empty()) {
     return FieldError("statement", "required unless the party waives (waive=true)");
   }
-  const absl::Time received = request.has_received_at()
-                                  ? absl::FromUnixSeconds(request.received_at().seconds()) +
-                                        absl::Nanoseconds(request.received_at().nanos())
-                                  : clock_.Now();
+  const absl::Time received =
+      request.has_received_at() ? common::FromTimestamp(request.received_at()) : clock_.Now();
   const absl::CivilDay received_day = absl::ToCivilDay(received, common::BureauTimeZone());
   return MutateListing(
       request.listing_id(), request.etag(),

@@ -109,7 +109,4 @@ class CreditRepository {
   static std::vector<PublicationRule> LoadPublicationRules(pqxx::transaction_base& txn);
 };
 
-/// `{"a","b"}` for a text[] parameter.
-std::string ToPgArray(const std::vector<std::string>& values);
-
 }  // namespace regsuite::credit

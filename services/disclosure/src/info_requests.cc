@@ -5,6 +5,7 @@
 #include "proto_json.h"
 #include "regsuite/common/crypto.h"
 #include "regsuite/common/dates.h"
+#include "regsuite/common/proto_time.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::disclosure {
@@ -101,8 +102,7 @@ absl::StatusOr<InfoRequest> InfoRequests::Submit(const v1::SubmitInfoRequestRequ
   const absl::Time now = clock_.Now();
   absl::Time received_at = now;
   if (request.has_received_at()) {
-    received_at = absl::FromUnixSeconds(request.received_at().seconds()) +
-                  absl::Nanoseconds(request.received_at().nanos());
+    received_at = common::FromTimestamp(request.received_at());
     if (received_at > now + absl::Minutes(5)) {
       return FieldError("received_at", "must not be in the future");
     }

@@ -11,6 +11,7 @@
 #include "regsuite/common/events.h"
 #include "regsuite/common/identifiers.h"
 #include "regsuite/common/masking.h"
+#include "regsuite/common/proto_time.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::exchange {
@@ -73,10 +74,6 @@ void MaskValueTree(PersonalKind kind, Value& value) {
   }
 }
 
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 FeedEntry Entry(const ev::EventEnvelope& envelope, v1::EntityType type, std::string entity_id,
                 v1::ChangeOperation operation, const google::protobuf::Message& payload,
                 std::string payload_type) {
@@ -85,7 +82,7 @@ FeedEntry Entry(const ev::EventEnvelope& envelope, v1::EntityType type, std::str
                    .operation = operation,
                    .payload_json = MaskedJson(payload),
                    .payload_type = std::move(payload_type),
-                   .occurred_at = TimeOf(envelope.occurred_at()),
+                   .occurred_at = common::FromTimestamp(envelope.occurred_at()),
                    .source_event_id = envelope.event_id()};
 }
 

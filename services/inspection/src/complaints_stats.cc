@@ -9,6 +9,7 @@
 #include "regsuite/common/identifiers.h"
 #include "regsuite/common/log.h"
 #include "regsuite/common/masking.h"
+#include "regsuite/common/proto_time.h"
 #include "regsuite/common/status.h"
 #include "store_util.h"
 
@@ -149,8 +150,7 @@ absl::Status InspectionServiceImpl::DoFileComplaint(const v1::FileComplaintReque
   }
   absl::Time received = deps_.clock.Now();
   if (request.has_received_at()) {
-    received = absl::FromUnixSeconds(request.received_at().seconds()) +
-               absl::Nanoseconds(request.received_at().nanos());
+    received = common::FromTimestamp(request.received_at());
   }
   const int year = static_cast<int>(absl::ToCivilDay(received, common::BureauTimeZone()).year());
   return deps_.pg.Transact([&](pqxx::work& txn) -> absl::Status {

@@ -18,6 +18,7 @@
 #include "regsuite/common/identifiers.h"
 #include "regsuite/common/log.h"
 #include "regsuite/common/outbox.h"
+#include "regsuite/common/proto_time.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::licensing {
@@ -752,9 +753,7 @@ absl::Status LicensingLogic::Approve(pqxx::work& txn, v1::Application& app,
     if (scope.empty()) c.set_scope(old->cert.scope());
     // A 变更 of the old certificate while the renewal was pending carries over.
     *c.mutable_holder() =
-        RenewalHolder(c.holder(), old->cert,
-                      absl::FromUnixSeconds(app.received_at().seconds()) +
-                          absl::Nanoseconds(app.received_at().nanos()));
+        RenewalHolder(c.holder(), old->cert, common::FromTimestamp(app.received_at()));
   }
   c.set_valid_from(FormatDate(valid_from));
   c.set_valid_until(FormatDate(ValidUntil(valid_from, type.certificate_validity_months())));

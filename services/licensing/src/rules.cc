@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "regsuite/common/dates.h"
 #include "regsuite/common/identifiers.h"
+#include "regsuite/common/proto_time.h"
 #include "regsuite/common/status.h"
 
 namespace regsuite::licensing {
@@ -302,9 +303,7 @@ v1::Party RenewalHolder(const v1::Party& applicant, const v1::Certificate& renew
                         absl::Time received_at) {
   v1::Party holder = applicant;
   for (const auto& amendment : renewed.amendments()) {
-    const absl::Time changed_at = absl::FromUnixSeconds(amendment.changed_at().seconds()) +
-                                  absl::Nanoseconds(amendment.changed_at().nanos());
-    if (changed_at <= received_at) continue;
+    if (common::FromTimestamp(amendment.changed_at()) <= received_at) continue;
     for (const auto& field : amendment.fields()) ApplyAmendedField(field, &holder);
   }
   return holder;
