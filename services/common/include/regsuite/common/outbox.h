@@ -66,6 +66,9 @@ struct OutboxBacklog {
 /// oldest undelivered row of an aggregate is eligible, so several relay replicas never deliver
 /// the same row concurrently nor reorder an aggregate. A relay that dies mid-batch leaves its
 /// rows undelivered; they are sent again and the receiver's inbox makes that a no-op.
+/// Rows of one pass for the same `…/DeliverEvent` go as one `…/DeliverEvents` call (an
+/// EventBatch of at most 1 MiB, each row taking its own result from the EventBatchAck); a
+/// receiver that answers UNIMPLEMENTED gets single calls from then on.
 class OutboxRelay {
  public:
   OutboxRelay(PgPool& pool, std::shared_ptr<grpc::Channel> channel, OutboxRelayOptions options);
